@@ -1,0 +1,74 @@
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from products.models import Category, Product, Status
+from vendors.models import District, Vendor
+from vendors.roles import CURATOR_GROUP, VENDOR_GROUP
+
+
+def district(slug="balikpapan-kota"):
+    """One of the districts seeded by the migration."""
+    return District.objects.get(slug=slug)
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Kategori {n}")
+    slug = factory.Sequence(lambda n: f"kategori-{n}")
+    active = True
+
+
+class VendorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Vendor
+
+    name = factory.Sequence(lambda n: f"UMKM Contoh {n}")
+    slug = factory.Sequence(lambda n: f"umkm-contoh-{n}")
+    district = factory.LazyFunction(district)
+    whatsapp = factory.Sequence(lambda n: f"0812{n:08d}")
+    address = "Jl. Jenderal Sudirman No. 1"
+    active = True
+    verified = True
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    vendor = factory.SubFactory(VendorFactory)
+    category = factory.SubFactory(CategoryFactory)
+    name = factory.Sequence(lambda n: f"Produk {n}")
+    slug = factory.Sequence(lambda n: f"produk-{n}")
+    description = "Produk olahan UMKM Balikpapan."
+    price = 25000
+    unit = "250 g"
+    status = Status.PUBLISHED
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    is_staff = True
+    password = factory.PostGenerationMethodCall("set_password", "rahasia-123-uji")
+
+
+def vendor_user(vendor, **kwargs):
+    """A staff account in the vendor group, linked to ``vendor``."""
+    user = UserFactory(**kwargs)
+    user.groups.add(Group.objects.get(name=VENDOR_GROUP))
+    vendor.users.add(user)
+    return user
+
+
+def curator_user(**kwargs):
+    """A staff account in the curator group."""
+    user = UserFactory(**kwargs)
+    user.groups.add(Group.objects.get(name=CURATOR_GROUP))
+    return user

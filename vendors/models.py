@@ -1,0 +1,133 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .roles import is_curator
+from .phone import format_whatsapp, normalize_whatsapp
+
+
+class District(models.Model):
+    """A kecamatan of the city. Data, not code: seeded by a migration."""
+
+    name = models.CharField(_("nama"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    position = models.PositiveSmallIntegerField(_("urutan"), default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("kecamatan")
+        verbose_name_plural = _("kecamatan")
+
+    def __str__(self):
+        return self.name
+
+
+class VendorQuerySet(models.QuerySet):
+    def active(self):
+        """Vendors the public may see."""
+        return self.filter(active=True)
+
+    def editable_by(self, user):
+        """Vendors this user may edit: all for curators, their own for vendor accounts."""
+        if is_curator(user):
+            return self
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(users=user)
+
+
+class Vendor(models.Model):
+    """A UMKM: a micro, small or medium business of the city."""
+
+    name = models.CharField(_("nama usaha"), max_length=150)
+    slug = models.SlugField(
+        _("slug"),
+        max_length=160,
+        unique=True,
+        help_text=_("Bagian alamat halaman toko, misalnya amplang-bu-ani. Terisi otomatis dari nama."),
+    )
+    description = models.TextField(
+        _("deskripsi"), blank=True, help_text=_("Ceritakan usaha Anda: sejak kapan, apa keunggulannya.")
+    )
+    district = models.ForeignKey(
+        District, on_delete=models.PROTECT, related_name="vendors", verbose_name=_("kecamatan")
+    )
+    address = models.CharField(_("alamat"), max_length=255, blank=True)
+    whatsapp = models.CharField(
+        _("nomor WhatsApp"),
+        max_length=16,
+        validators=[normalize_whatsapp],
+        help_text=_("Nomor yang dipakai pembeli untuk memesan, misalnya 0812 3456 7890."),
+    )
+    email = models.EmailField(_("email"), blank=True)
+    website = models.URLField(_("situs web"), blank=True)
+    instagram = models.CharField(
+        _("Instagram"),
+        max_length=30,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9._]{1,30}$",
+                _("Tulis nama akun Instagram saja, tanpa @ dan tanpa alamat, misalnya amplang.buani."),
+            )
+        ],
+        help_text=_("Nama akun tanpa @."),
+    )
+    logo = models.ImageField(_("logo"), upload_to="vendors/logos/", blank=True)
+    nib = models.CharField(
+        _("NIB"),
+        max_length=13,
+        blank=True,
+        validators=[RegexValidator(r"^\d{13}$", _("NIB terdiri dari 13 angka."))],
+        help_text=_("Nomor Induk Berusaha dari OSS (13 angka), jika ada."),
+    )
+    verified = models.BooleanField(
+        _("terverifikasi"), default=False, help_text=_("Diisi petugas dinas setelah usaha diperiksa.")
+    )
+    active = models.BooleanField(
+        _("aktif"), default=True, help_text=_("Usaha yang tidak aktif disembunyikan dari publik.")
+    )
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="vendors",
+        verbose_name=_("akun pengelola"),
+        help_text=_("Akun yang boleh mengubah data usaha ini dan produknya."),
+    )
+    created_at = models.DateTimeField(_("dibuat"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("diubah"), auto_now=True)
+
+    objects = VendorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("usaha (UMKM)")
+        verbose_name_plural = _("usaha (UMKM)")
+        permissions = [("verify_vendor", _("Dapat memverifikasi dan menonaktifkan usaha"))]
+        indexes = [models.Index(fields=["active", "district"], name="vendor_active_district")]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if self.whatsapp:
+            self.whatsapp = normalize_whatsapp(self.whatsapp)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("vendors:detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        super().clean()
+        if self.whatsapp:
+            try:
+                self.whatsapp = normalize_whatsapp(self.whatsapp)
+            except ValidationError:
+                pass  # already reported by the field's validator
+
+    @property
+    def whatsapp_display(self):
+        return format_whatsapp(self.whatsapp) if self.whatsapp else ""
