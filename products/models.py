@@ -230,6 +230,9 @@ class ProductImage(models.Model):
         help_text=_("Untuk pembaca layar; kosongkan untuk memakai nama produk."),
     )
     position = models.PositiveSmallIntegerField(_("urutan"), default=0)
+    # Written by products.images when the file is stored: {"source": image name,
+    # "widths": [{"width", "height", "name"}, ...] ascending, "thumbnail": {"name", "size"}}.
+    renditions = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["position", "id"]
@@ -242,3 +245,47 @@ class ProductImage(models.Model):
     @property
     def alt_text(self):
         return self.alt or self.product.name
+
+    # Template helpers: built from the stored renditions, no query and no storage call.
+
+    def _url(self, name):
+        return self.image.storage.url(name)
+
+    @property
+    def _src(self):
+        """The rendition used as ``src``: the first at least 640 px wide, else the widest."""
+        widths = self.renditions.get("widths") if self.renditions else None
+        if not widths:
+            return None
+        return next((r for r in widths if r["width"] >= 640), widths[-1])
+
+    @property
+    def src_url(self):
+        src = self._src
+        return self._url(src["name"]) if src else self.image.url
+
+    @property
+    def src_width(self):
+        src = self._src
+        return src["width"] if src else self.width
+
+    @property
+    def src_height(self):
+        src = self._src
+        return src["height"] if src else self.height
+
+    @property
+    def srcset(self):
+        """``url 320w, url 640w, ...`` for the ``srcset`` attribute ("" before renditions exist)."""
+        widths = self.renditions.get("widths", []) if self.renditions else []
+        return ", ".join(f"{self._url(r['name'])} {r['width']}w" for r in widths)
+
+    @property
+    def thumbnail_url(self):
+        thumbnail = self.renditions.get("thumbnail") if self.renditions else None
+        return self._url(thumbnail["name"]) if thumbnail else self.image.url
+
+    @property
+    def thumbnail_size(self):
+        thumbnail = self.renditions.get("thumbnail") if self.renditions else None
+        return thumbnail["size"] if thumbnail else 160
