@@ -1,20 +1,150 @@
-from django.views.generic import DetailView, ListView
+"""Public catalogue pages. Views only wire requests to the QuerySet methods,
+the FilterSet (products.filters) and the cached aggregates (products.cache)."""
 
-from .models import Product
+from django.db.models import Prefetch, prefetch_related_objects
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.views.generic import DetailView, ListView, TemplateView
+
+from umkm_directory.pagination import KnownCountPaginator, StrictPageMixin
+
+from . import cache
+from .filters import SORT_CHOICES, ProductFilter
+from .models import Availability, Category, Product, ProductImage
+from .templatetags.catalogue import absolute_url
+
+RELATED_PRODUCTS = 8
+HOME_PRODUCTS = 8
+
+_SCHEMA_AVAILABILITY = {
+    Availability.READY: "https://schema.org/InStock",
+    Availability.PREORDER: "https://schema.org/PreOrder",
+    Availability.SOLDOUT: "https://schema.org/OutOfStock",
+}
 
 
-class ProductListView(ListView):
+def category_tiles():
+    """The home page's tiles: top-level categories that hold visible products (cached counts)."""
+    return [tile for tile in cache.category_tiles() if tile.count]
+
+
+def _images():
+    return Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+
+
+class ProductListView(StrictPageMixin, ListView):
+    """/products/: the catalogue, searched and filtered by the GET parameters."""
+
     paginate_by = 24
     template_name = "products/product_list.html"
+    category = None
 
     def get_queryset(self):
-        return Product.objects.visible().for_listing()
+        self.filterset = ProductFilter(self.request.GET, category=self.category)
+        return self.filterset.qs.for_listing()
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return KnownCountPaginator(queryset, per_page, count=self.filterset.count(), **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(
+            filterset=self.filterset, category=self.category, sort_choices=SORT_CHOICES, **kwargs
+        )
+        if not context["paginator"].count:
+            context["popular_categories"] = sorted(category_tiles(), key=lambda tile: -tile.count)[:6]
+        return context
 
 
 class CategoryProductListView(ProductListView):
-    pass
+    """/categories/<slug>/: the catalogue within one visible category (and its subcategories)."""
+
+    template_name = "products/category_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        self.category = get_object_or_404(
+            Category.objects.visible().select_related("parent"), slug=self.kwargs["slug"]
+        )
+        return super().get(request, *args, **kwargs)
 
 
 class ProductDetailView(DetailView):
+    """/products/<slug>/: one visible product, in three queries: the product
+    with its vendor and category, its related products, and the pictures of all of them."""
+
+    template_name = "products/product_detail.html"
+
     def get_queryset(self):
-        return Product.objects.visible().for_listing()
+        return Product.objects.visible().select_related("vendor__district", "category__parent")
+
+    def get_context_data(self, **kwargs):
+        product = self.object
+        related = list(
+            Product.objects.visible()
+            .filter(category_id=product.category_id)
+            .exclude(pk=product.pk)
+            .select_related("vendor__district", "category")[:RELATED_PRODUCTS]
+        )
+        prefetch_related_objects([product, *related], _images())
+        url = absolute_url(product.get_absolute_url())
+        return super().get_context_data(
+            images=list(product.images.all()),
+            related_products=related,
+            page_url=url,
+            whatsapp_message=_("Halo %(vendor)s, saya ingin memesan %(product)s: %(url)s")
+            % {"vendor": product.vendor.name, "product": product.name, "url": url},
+            structured_data=self.structured_data(product, url),
+            **kwargs,
+        )
+
+    @staticmethod
+    def structured_data(product, url):
+        """schema.org Product with an Offer in rupiah, for search engines."""
+        data = {
+            "@context": "https://schema.org",
+            "@type": "Product",
+            "name": product.name,
+            "description": product.description[:5000],
+            "url": url,
+            "sku": product.slug,
+            "category": str(product.category),
+            "brand": {"@type": "Brand", "name": product.vendor.name},
+            "offers": {
+                "@type": "Offer",
+                "price": str(product.price),
+                "priceCurrency": "IDR",
+                "availability": _SCHEMA_AVAILABILITY.get(product.availability, "https://schema.org/InStock"),
+                "url": url,
+                "seller": {"@type": "Organization", "name": product.vendor.name},
+            },
+        }
+        images = [absolute_url(image.src_url) for image in product.images.all()]
+        if images:
+            data["image"] = images
+        return data
+
+
+class HomeView(TemplateView):
+    """/: search, category tiles with their counts, featured and newest products, districts."""
+
+    template_name = "home.html"
+
+    def get_context_data(self, **kwargs):
+        rows = cache.get_or_compute("home_products", self.home_products)
+        return super().get_context_data(
+            category_tiles=category_tiles(),
+            featured_products=rows["featured"],
+            newest_products=rows["newest"],
+            districts=cache.districts(),
+            **kwargs,
+        )
+
+    @staticmethod
+    def home_products():
+        """The featured and newest visible products, with their pictures: three
+        queries, cached (pickled) under the catalogue version like every aggregate."""
+        visible = Product.objects.visible().select_related("vendor__district", "category")
+        featured = list(visible.filter(featured=True).order_by("-created_at", "-id")[:HOME_PRODUCTS])
+        newest = list(visible.order_by("-created_at", "-id")[:HOME_PRODUCTS])
+        # One picture query for both rows (a product may be in both).
+        prefetch_related_objects(featured + newest, _images())
+        return {"featured": featured, "newest": newest}

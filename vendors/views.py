@@ -1,15 +1,98 @@
+"""Public vendor pages: the directory and one vendor with its products.
+
+The vendors app never imports products: a vendor's products come through the
+reverse relation, whose manager carries ProductQuerySet's visible() rule."""
+
+from django import forms
+from django.conf import settings
+from django.db.models import Count, Window
+from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, ListView
 
-from .models import Vendor
+from umkm_directory.pagination import KnownCountPaginator, StrictPageMixin, page_number
+
+from .models import District, Vendor
+
+VENDOR_PRODUCTS_PER_PAGE = 24
 
 
-class VendorListView(ListView):
+class VendorFilterForm(forms.Form):
+    """The directory's GET form; bad values are ignored, never an error page."""
+
+    q = forms.CharField(label=gettext_lazy("Nama usaha"), required=False, max_length=100, strip=True)
+    district = forms.ChoiceField(label=gettext_lazy("Kecamatan"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # One query for the options; choosing one needs no other.
+        self.fields["district"].choices = [
+            ("", _("Semua kecamatan")),
+            *District.objects.values_list("slug", "name"),
+        ]
+
+    def filter(self, queryset):
+        """``queryset`` narrowed by the valid fields; invalid fields are dropped."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        if data.get("q"):
+            queryset = queryset.filter(name__icontains=data["q"])
+        if data.get("district"):
+            queryset = queryset.filter(district__slug=data["district"])
+        return queryset
+
+
+class VendorListView(StrictPageMixin, ListView):
+    """/vendors/: active vendors, searched by name and filtered by district."""
+
     paginate_by = 24
+    template_name = "vendors/vendor_list.html"
 
     def get_queryset(self):
-        return Vendor.objects.active().select_related("district")
+        data = self.request.GET.copy()
+        if len(data.get("q", "")) > 100:
+            data["q"] = data["q"][:100]
+        self.form = VendorFilterForm(data)
+        return self.form.filter(Vendor.objects.active().select_related("district"))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(form=self.form, **kwargs)
 
 
 class VendorDetailView(DetailView):
+    """/vendors/<slug>/: one active vendor and its visible products, in three
+    queries: the vendor, one page of products carrying their total (a window
+    count), and their pictures."""
+
+    template_name = "vendors/vendor_detail.html"
+
     def get_queryset(self):
         return Vendor.objects.active().select_related("district")
+
+    def get_context_data(self, **kwargs):
+        number = page_number(self.request)
+        per_page = VENDOR_PRODUCTS_PER_PAGE
+        products = self.object.products.visible().for_listing().order_by("-created_at", "-id")
+        start = (number - 1) * per_page
+        rows = list(products.annotate(total_count=Window(Count("id")))[start : start + per_page])
+        if not rows and number > 1:
+            raise Http404(_("Halaman ini tidak ada."))
+        paginator = KnownCountPaginator(products, per_page, count=rows[0].total_count if rows else 0)
+        page = paginator.page(number)
+        page.object_list = rows
+        page_url = settings.SITE_URL + self.object.get_absolute_url()
+        message = _("Halo %(vendor)s, saya menemukan usaha Anda di %(site)s: %(url)s") % {
+            "vendor": self.object.name,
+            "site": settings.SITE_NAME,
+            "url": page_url,
+        }
+        return super().get_context_data(
+            page_url=page_url,
+            whatsapp_message=message,
+            product_list=rows,
+            page_obj=page,
+            paginator=paginator,
+            page_range=paginator.get_elided_page_range(number, on_each_side=1, on_ends=1),
+            **kwargs,
+        )

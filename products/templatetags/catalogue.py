@@ -1,0 +1,69 @@
+"""Template helpers for the public catalogue: prices, absolute links,
+WhatsApp links and JSON-LD. Presentation only: no queries."""
+
+import json
+from urllib.parse import urlencode, urljoin
+
+from django import template
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import formats
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+register = template.Library()
+
+# Same escapes as Django's json_script: the JSON cannot close the <script>
+# element it sits in, whatever a vendor writes in a product description.
+_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+
+
+@register.filter
+def rupiah(value):
+    """Whole rupiah grouped for the active language: ``Rp 1.250.000`` in
+    Indonesian, ``Rp 1,250,000`` in English. Empty for a missing value."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = int(value)
+    except (TypeError, ValueError):
+        return ""
+    return "Rp " + formats.number_format(amount, 0, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def number(value):
+    """An integer grouped for the active language (1.234 / 1,234)."""
+    try:
+        return formats.number_format(int(value), 0, use_l10n=True, force_grouping=True)
+    except (TypeError, ValueError):
+        return ""
+
+
+def absolute_url(url):
+    """``url`` (a path, or already absolute) as an absolute address on SITE_URL."""
+    return urljoin(settings.SITE_URL + "/", str(url or ""))
+
+
+@register.filter(name="absolute")
+def absolute_filter(url):
+    return absolute_url(url)
+
+
+def whatsapp_url(number, text=""):
+    """A wa.me link to a number stored in normal form (``628…``), with a prefilled message."""
+    url = f"https://wa.me/{number}"
+    return f"{url}?{urlencode({'text': text})}" if text else url
+
+
+@register.filter
+def wa_link(number, text=""):
+    """``{{ vendor.whatsapp|wa_link:message }}``."""
+    return whatsapp_url(number, text)
+
+
+@register.simple_tag
+def jsonld(data):
+    """A ``<script type="application/ld+json">`` element, escaped like json_script."""
+    payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)
+    return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
