@@ -72,3 +72,53 @@ def curator_user(**kwargs):
     user = UserFactory(**kwargs)
     user.groups.add(Group.objects.get(name=CURATOR_GROUP))
     return user
+
+
+def superuser(**kwargs):
+    """A superuser account."""
+    return UserFactory(is_superuser=True, **kwargs)
+
+
+def admin_form_data(response, **changes):
+    """The POST data an admin add/change page (the GET ``response``) sends
+    when submitted unchanged, with ``changes`` applied (None drops a field).
+    Inline formsets are sent with their existing rows and no extra row."""
+    from django import forms
+
+    def form_values(form):
+        values = {}
+        for name, field in form.fields.items():
+            if field.disabled or isinstance(field, forms.FileField):
+                continue
+            value = form[name].value()
+            key = form.add_prefix(name)
+            if isinstance(field, forms.BooleanField):
+                if value:
+                    values[key] = "on"
+            elif isinstance(value, list | tuple):
+                values[key] = [str(v) for v in value]
+            else:
+                values[key] = "" if value is None else str(value)
+        return values
+
+    data = form_values(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        initial = formset.initial_form_count()
+        prefix = formset.prefix
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": str(initial),
+                f"{prefix}-INITIAL_FORMS": str(initial),
+                f"{prefix}-MIN_NUM_FORMS": "0",
+                f"{prefix}-MAX_NUM_FORMS": "1000",
+            }
+        )
+        for form in formset.initial_forms:
+            data.update(form_values(form))
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return data
