@@ -30,7 +30,8 @@ from django.core.files.storage import FileSystemStorage  # noqa: E402
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
 
-from products.images import make_renditions, prepare  # noqa: E402
+from products.images import make_renditions  # noqa: E402
+from umkm_directory.pictures import prepare  # noqa: E402
 
 
 def phone_photo(quality, seed=7):

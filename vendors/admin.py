@@ -3,10 +3,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import Http404
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from umkm_directory.pictures import LogoField
 
 from .accounts import accounts_manageable_by
 from .models import District, Vendor
@@ -168,6 +171,8 @@ class VendorAdmin(VendorOwnedAdminMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["users"]
     readonly_fields = ["created_at", "updated_at"]
+    # The logo goes through the same picture checks as product pictures.
+    formfield_overrides = {models.ImageField: {"form_class": LogoField}}
     actions = ["verify", "unverify", "deactivate", "activate"]
     fieldsets = [
         (_("Usaha"), {"fields": ["name", "slug", "description", "logo", "nib"]}),

@@ -13,9 +13,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from PIL import Image, ImageCms
 
-from products.images import MAX_BYTES, LogoField, ProductImageForm, attach_image, prepare
+from products.images import ProductImageForm, attach_image
 from products.models import Product, ProductImage
 from tests.factories import CategoryFactory, ProductFactory, VendorFactory, vendor_user
+from umkm_directory.pictures import MAX_BYTES, LogoField, prepare
 
 pytestmark = pytest.mark.django_db
 

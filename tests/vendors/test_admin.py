@@ -303,3 +303,20 @@ def test_superuser_keeps_the_full_user_admin(client):
 
     assert page.status_code == 200
     assert {"is_superuser", "groups", "user_permissions"} <= input_names(page)
+
+
+def test_a_bad_logo_gets_a_message_in_the_form_and_nothing_is_stored(vendor_client, own_vendor, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    page = vendor_client.get(vendor_url(own_vendor))
+    data = admin_form_data(page)
+    data["logo"] = SimpleUploadedFile("logo.gif", b"GIF89a\x01\x00\x01\x00not really", "image/gif")
+
+    response = vendor_client.post(vendor_url(own_vendor), data)
+
+    assert response.status_code == 200  # the form again, with its message; not a 500
+    assert "logo" in response.context["adminform"].form.errors
+    own_vendor.refresh_from_db()
+    assert not own_vendor.logo
+    media = settings.MEDIA_ROOT
+    assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
