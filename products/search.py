@@ -8,10 +8,235 @@ Interface (used by the catalogue, the importer and the demo data):
   annotated with ``search_rank`` (higher is better).
 - ``reindex(product_ids=None)``: bring the index in step for these products
   (all when None); bulk writes that bypass signals call it.
+
+The index is one table, ``products_search``, keyed by product id, created by
+migration 0003 and written only here. It holds every product whatever its
+status: the visibility rule stays in ``Product.objects.visible()``, so
+publishing or hiding a product never touches the index.
+
+- SQLite: an FTS5 table (rowid = product id; columns name, category, vendor,
+  description). Each word of the query becomes a quoted prefix term
+  (``"ampl"*``); all must match.
+- PostgreSQL: ``document`` is a ``tsvector`` built with the ``simple``
+  configuration (no stemming, so prefix search ``ampl:*`` behaves as on
+  SQLite) with weights A name, B category, C vendor, D description, under a
+  GIN index. Typo tolerance: ``products_search_words`` holds the words of
+  names, categories and vendors under a trigram index; a search word of five
+  letters or more that starts no known word is widened to the (up to three)
+  known words most similar to it, so ``amplank`` also looks for ``amplang``.
+  The SQL function ``products_search_query()`` does this once per query,
+  before the GIN index is asked; no per-row similarity is computed.
+
+Ranking: ``search_rank`` is 3 when every word matches the product name, 1 when
+some word does, 0 otherwise (the match is in the description, the vendor's
+or the category's name). Each tier is one uncorrelated sub-select over the
+index, so ranking costs a constant number of index lookups, never a
+per-row search; within a tier the catalogue orders by newest.
 """
 
-# Implemented in the catalogue issue (#3).
+import re
+import unicodedata
+
+from django.db import connection, transaction
+from django.db.models import Case, IntegerField, Value, When
+from django.db.models.expressions import RawSQL
+
+# Longer input is cut: a search box needs a few words, not a page.
+MAX_TOKENS = 8
+MAX_TOKEN_LENGTH = 32
+MAX_TEXT_LENGTH = 200
+BATCH_SIZE = 5000
+
+WORD = re.compile(r"[^\W_]+")
+
+
+def tokens(text):
+    """The searchable words of ``text``: lower-cased letters and digits,
+    at most MAX_TOKENS words of at most MAX_TOKEN_LENGTH characters.
+    Everything else (quotes, operators, SQL, HTML, emoji) is a separator."""
+    text = unicodedata.normalize("NFKC", str(text or "")[:MAX_TEXT_LENGTH]).lower()
+    words = []
+    for word in WORD.findall(text):
+        word = word[:MAX_TOKEN_LENGTH]
+        if word not in words:
+            words.append(word)
+        if len(words) == MAX_TOKENS:
+            break
+    return words
+
+
+def matching(queryset, text):
+    """The products of ``queryset`` matching every word of ``text`` (as a word
+    prefix, case-insensitive, in the name, description, category or vendor
+    name), annotated with ``search_rank``. Text without any word matches
+    nothing. Returns a queryset, so filters and pagination compose."""
+    words = tokens(text)
+    if not words:
+        return queryset.none().annotate(search_rank=Value(0, output_field=IntegerField()))
+    backend = _backend()
+    rank = Case(When(pk__in=backend.ids_sql(words, name_only=True), then=Value(3)), default=Value(0))
+    if len(words) > 1:
+        rank = Case(
+            When(pk__in=backend.ids_sql(words, name_only=True), then=Value(3)),
+            When(pk__in=backend.ids_sql(words, name_only=True, any_word=True), then=Value(1)),
+            default=Value(0),
+        )
+    return queryset.filter(pk__in=backend.ids_sql(words)).annotate(search_rank=rank)
 
 
 def reindex(product_ids=None):
-    """Bring the search index in step for these products (all when None)."""
+    """Bring the search index in step for these products (all when None):
+    set-based SQL, in batches; rows of products that no longer exist are
+    dropped."""
+    backend = _backend()
+    with transaction.atomic():
+        if product_ids is None:
+            backend.rebuild()
+            return
+        ids = sorted({int(pk) for pk in product_ids})
+        for start in range(0, len(ids), BATCH_SIZE):
+            batch = ids[start : start + BATCH_SIZE]
+            placeholders = ", ".join(["%s"] * len(batch))
+            backend.write(f"p.id IN ({placeholders})", batch, delete_ids=batch)
+
+
+def reindex_vendor(vendor_id):
+    """Reindex every product of one vendor (after a rename): one statement."""
+    _backend().write("p.vendor_id = %s", [vendor_id])
+
+
+def reindex_category(category_id):
+    """Reindex every product filed under a category or, for a top-level
+    category, under its subcategories (the index holds both names)."""
+    _backend().write("(c.id = %s OR c.parent_id = %s)", [category_id, category_id])
+
+
+def forget(product_id):
+    """Drop one product from the index (it was deleted)."""
+    _backend().delete([product_id])
+
+
+def _backend():
+    return _postgresql if connection.vendor == "postgresql" else _sqlite
+
+
+# The product's fields as the index sees them; both backends select from this.
+SOURCE = """
+    FROM products_product p
+    JOIN products_category c ON c.id = p.category_id
+    LEFT JOIN products_category pc ON pc.id = c.parent_id
+    JOIN vendors_vendor v ON v.id = p.vendor_id
+"""
+
+
+class _sqlite:
+    @staticmethod
+    def ids_sql(words, *, name_only=False, any_word=False):
+        terms = (" OR " if any_word else " AND ").join('"{}"*'.format(w.replace('"', '""')) for w in words)
+        query = f"{{name}} : ({terms})" if name_only else terms
+        return RawSQL("SELECT rowid FROM products_search WHERE products_search MATCH %s", [query])
+
+    @staticmethod
+    def write(condition, params, delete_ids=None):
+        with connection.cursor() as cursor:
+            if delete_ids is not None:
+                placeholders = ", ".join(["%s"] * len(delete_ids))
+                sql = f"DELETE FROM products_search WHERE rowid IN ({placeholders})"  # noqa: S608 (only %s)
+                cursor.execute(sql, delete_ids)
+            # INSERT OR REPLACE: a product already indexed is replaced by rowid.
+            cursor.execute(
+                "INSERT OR REPLACE INTO products_search (rowid, name, category, vendor, description) "
+                "SELECT p.id, p.name, c.name || ' ' || COALESCE(pc.name, ''), v.name, p.description "
+                f"{SOURCE} WHERE {condition}",
+                params,
+            )
+
+    @staticmethod
+    def delete(ids):
+        with connection.cursor() as cursor:
+            placeholders = ", ".join(["%s"] * len(ids))
+            sql = f"DELETE FROM products_search WHERE rowid IN ({placeholders})"  # noqa: S608 (only %s)
+            cursor.execute(sql, list(ids))
+
+    @classmethod
+    def rebuild(cls):
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM products_search")
+        cls.write("1 = 1", [])
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO products_search (products_search) VALUES ('optimize')")
+
+
+class _postgresql:
+    DOCUMENT = (
+        "setweight(to_tsvector('simple', p.name), 'A')"
+        " || setweight(to_tsvector('simple', c.name || ' ' || COALESCE(pc.name, '')), 'B')"
+        " || setweight(to_tsvector('simple', v.name), 'C')"
+        " || setweight(to_tsvector('simple', p.description), 'D')"
+    )
+    # Known words of names, categories and vendors (for typo tolerance).
+    WORDS = (
+        "INSERT INTO products_search_words (word)"
+        " SELECT DISTINCT w"
+        " FROM products_search, unnest(tsvector_to_array(ts_filter(document, '{{a,b,c}}'))) AS w"
+        " WHERE w ~ '^[[:alnum:]]+$' AND length(w) >= 3 {condition} ON CONFLICT DO NOTHING"
+    )
+
+    @staticmethod
+    def ids_sql(words, *, name_only=False, any_word=False):
+        # products_search_query() (migration 0003) builds the tsquery, widening
+        # a misspelt word to the known words nearest to it; as a sub-select it
+        # runs once per query and the GIN index does the rest.
+        return RawSQL(
+            "SELECT product_id FROM products_search"
+            " WHERE document @@ (SELECT products_search_query(%s::text[], %s, %s))",
+            [list(words), "A" if name_only else "", " | " if any_word else " & "],
+        )
+
+    @classmethod
+    def write(cls, condition, params, delete_ids=None):
+        with connection.cursor() as cursor:
+            if delete_ids is not None:
+                cursor.execute("DELETE FROM products_search WHERE product_id = ANY(%s)", [delete_ids])
+            cursor.execute(
+                "INSERT INTO products_search (product_id, document) "
+                f"SELECT p.id, {cls.DOCUMENT} {SOURCE} WHERE {condition} "
+                "ON CONFLICT (product_id) DO UPDATE SET document = EXCLUDED.document",
+                params,
+            )
+            # Words are only ever added: a word no product holds any more
+            # widens a search to a term that matches nothing, harmlessly.
+            written = f"AND product_id IN (SELECT p.id {SOURCE} WHERE {condition})"
+            cursor.execute(cls.WORDS.format(condition=written), params)
+
+    @staticmethod
+    def delete(ids):
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM products_search WHERE product_id = ANY(%s)", [list(ids)])
+
+    @classmethod
+    def rebuild(cls):
+        # Rebuilding a GIN index once is far cheaper than growing it row by
+        # row: empty the table without its index, fill it, build it again.
+        # The category and vendor parts of the documents are computed once
+        # per category and vendor (materialised), not once per product.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cursor.execute("TRUNCATE products_search, products_search_words")
+            cursor.execute("DROP INDEX IF EXISTS products_search_document")
+            cursor.execute(
+                "WITH cv AS MATERIALIZED ("
+                " SELECT c.id,"
+                " setweight(to_tsvector('simple', c.name || ' ' || COALESCE(pc.name, '')), 'B') AS doc"
+                " FROM products_category c LEFT JOIN products_category pc ON pc.id = c.parent_id),"
+                " vv AS MATERIALIZED ("
+                " SELECT v.id, setweight(to_tsvector('simple', v.name), 'C') AS doc FROM vendors_vendor v)"
+                " INSERT INTO products_search (product_id, document)"
+                " SELECT p.id, setweight(to_tsvector('simple', p.name), 'A') || cv.doc || vv.doc"
+                " || setweight(to_tsvector('simple', p.description), 'D')"
+                " FROM products_product p JOIN cv ON cv.id = p.category_id JOIN vv ON vv.id = p.vendor_id"
+            )
+            cursor.execute("CREATE INDEX products_search_document ON products_search USING gin (document)")
+            cursor.execute(cls.WORDS.format(condition=""))
+            cursor.execute("ANALYZE products_search")
+            cursor.execute("ANALYZE products_search_words")

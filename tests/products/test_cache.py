@@ -1,0 +1,158 @@
+"""products.cache: the catalogue version moves on with every public change,
+so cached counts are right on the next request; on local memory and Redis."""
+
+import socket
+
+import pytest
+from django.core.cache import cache as django_cache
+from django.db import transaction
+from django.http import QueryDict
+
+from products import cache
+from products.filters import ProductFilter
+from products.models import Product, Status
+from tests.conftest import require_service
+from tests.factories import CategoryFactory, ProductFactory, VendorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def count(query=""):
+    return ProductFilter(QueryDict(query)).count()
+
+
+def redis_available():
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def any_cache(request, settings):
+    """Each test runs on Django's local-memory cache and on Redis."""
+    if request.param == "redis":
+        require_service(redis_available(), "Redis is not running on 127.0.0.1:6379")
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:6379/0",
+                "KEY_PREFIX": f"umkm-test-{request.node.name}",
+            }
+        }
+    django_cache.clear() if request.param == "locmem" else django_cache.delete(cache.VERSION_KEY)
+    yield request.param
+    django_cache.delete(cache.VERSION_KEY)  # the rest expires on its own
+
+
+def test_bump_moves_the_version_on(any_cache):
+    first = cache.version()
+    assert cache.version() == first
+    cache.bump()
+    assert cache.version() > first
+
+
+def test_keys_carry_the_version_and_the_parameters(any_cache):
+    key = cache.key("counts", {"district": 3, "cert": ["halal"]})
+    assert key == cache.key("counts", {"cert": ["halal"], "district": 3})  # normalised
+    assert key != cache.key("counts", {"district": 4, "cert": ["halal"]})
+    cache.bump()
+    assert key != cache.key("counts", {"district": 3, "cert": ["halal"]})
+
+
+def test_get_or_compute_computes_once_per_version(any_cache):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"total": len(calls)}
+
+    assert cache.get_or_compute("thing", compute) == {"total": 1}
+    assert cache.get_or_compute("thing", compute) == {"total": 1}
+    cache.bump()
+    assert cache.get_or_compute("thing", compute) == {"total": 2}
+
+
+def test_a_lost_version_key_never_comes_back_to_an_old_number(any_cache):
+    old = cache.version()
+    django_cache.delete(cache.VERSION_KEY)
+    assert cache.version() != old
+
+
+def test_counts_are_cached_until_something_changes(any_cache):
+    product = ProductFactory(halal=True)
+    assert count("cert=halal") == 1
+
+    # A bulk write sends no signal: the cached count stays until a bump.
+    Product.objects.filter(pk=product.pk).update(halal=False)
+    assert count("cert=halal") == 1
+    cache.bump()
+    assert count("cert=halal") == 0
+
+
+def test_a_product_edit_shows_on_the_next_call(any_cache):
+    product = ProductFactory()
+    assert count() == 1
+    product.unpublish()
+    assert count() == 0
+    product.publish()
+    assert count() == 1
+
+    ProductFactory(status=Status.DRAFT)
+    ProductFactory()
+    assert count() == 2
+    product.delete()
+    assert count() == 1
+
+
+def test_vendor_and_category_changes_show_on_the_next_call(any_cache):
+    product = ProductFactory()
+    assert count() == 1
+
+    vendor = product.vendor
+    vendor.active = False
+    vendor.save()
+    assert count() == 0
+    vendor.active = True
+    vendor.save()
+    assert count() == 1
+
+    category = product.category
+    category.active = False
+    category.save()
+    assert count() == 0
+    assert ProductFilter().facets()["category"] == []
+
+
+def test_new_categories_and_vendors_appear_in_facets_and_lookups(any_cache):
+    ProductFactory(vendor=VendorFactory(slug="dapur-ani"))
+    assert ProductFilter(QueryDict("vendor=dapur-ani")).count() == 1
+    assert ProductFilter(QueryDict("vendor=dapur-budi")).messages  # not found, cached as such
+
+    VendorFactory(slug="dapur-budi")
+    CategoryFactory(slug="baru")
+    filterset = ProductFilter(QueryDict("vendor=dapur-budi"))
+    assert filterset.messages == []
+    assert "baru" in [o.value for o in ProductFilter().facets()["category"]]
+
+
+def test_the_version_moves_again_when_the_transaction_commits(any_cache, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        ProductFactory()
+        during = cache.version()
+    assert cache.version() > during
+
+
+def test_category_tiles_count_products_with_subcategories(any_cache):
+    food = CategoryFactory(name="Makanan", slug="makanan", position=1)
+    snacks = CategoryFactory(name="Camilan", slug="camilan", parent=food)
+    CategoryFactory(name="Kerajinan", slug="kerajinan", position=2)
+    ProductFactory(category=food)
+    ProductFactory(category=snacks)
+    ProductFactory(category=snacks, status=Status.DRAFT)
+
+    tiles = cache.category_tiles()
+
+    assert [(t.name, t.count) for t in tiles] == [("Makanan", 2), ("Kerajinan", 0)]
+    assert tiles[0].url == "/categories/makanan/"

@@ -1,0 +1,466 @@
+"""products.filters.ProductFilter: each filter alone and combined with its
+counts, facet counts, chips, bad input, sort orders, the visibility rule and
+the number of queries."""
+
+import pytest
+from django.core.cache import cache as django_cache
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from products.filters import SORT_CHOICES, ProductFilter
+from products.models import Availability, Product, Status
+from tests.factories import CategoryFactory, ProductFactory, VendorFactory, district
+
+pytestmark = pytest.mark.django_db
+
+
+def flt(query="", **kwargs):
+    return ProductFilter(QueryDict(query), **kwargs)
+
+
+def names(filterset):
+    return [p.name for p in filterset.qs]
+
+
+def facet(filterset, name):
+    return {o.value: o.count for o in filterset.facets()[name]}
+
+
+@pytest.fixture(autouse=True)
+def indonesian():
+    with translation.override("id"):
+        yield
+
+
+@pytest.fixture
+def catalogue():
+    """Five visible products, and hidden ones that would match every filter."""
+    food = CategoryFactory(name="Makanan & Minuman", slug="makanan-minuman", position=1)
+    snacks = CategoryFactory(name="Camilan", slug="camilan", parent=food)
+    drinks = CategoryFactory(name="Minuman Herbal", slug="minuman-herbal", parent=food)
+    crafts = CategoryFactory(name="Kerajinan", slug="kerajinan", position=2)
+    ani = VendorFactory(name="Dapur Bu Ani", slug="dapur-bu-ani", district=district("balikpapan-kota"))
+    budi = VendorFactory(name="Toko Pak Budi", slug="toko-pak-budi", district=district("balikpapan-barat"))
+    visible = [
+        dict(name="Amplang Tenggiri", category=snacks, vendor=ani, price=25000, halal=True, pirt=True,
+             export_ready=True),
+        dict(name="Kerupuk Udang", category=snacks, vendor=budi, price=15000, halal=True,
+             availability=Availability.SOLDOUT),
+        dict(name="Jamu Kunyit", category=drinks, vendor=ani, price=12000, halal=True, pirt=True, bpom=True),
+        dict(name="Tas Anyaman", category=crafts, vendor=budi, price=150000, sni=True, export_ready=True,
+             availability=Availability.PREORDER),
+        dict(name="Gelang Manik", category=crafts, vendor=ani, price=50000),
+    ]  # fmt: skip
+    for fields in visible:
+        ProductFactory(**fields)
+
+    # Hidden: each would match "amplang", every certification and both flags.
+    hidden = dict(price=25000, halal=True, pirt=True, bpom=True, sni=True, export_ready=True)
+    ProductFactory(name="Amplang Draf", category=snacks, vendor=ani, status=Status.DRAFT, **hidden)
+    ProductFactory(name="Amplang Lama", category=snacks, vendor=ani, status=Status.ARCHIVED, **hidden)
+    closed = VendorFactory(name="Toko Tutup", slug="toko-tutup", active=False)
+    ProductFactory(name="Amplang Toko Tutup", category=snacks, vendor=closed, **hidden)
+    seasonal = CategoryFactory(name="Musiman", slug="musiman", active=False)
+    hampers = CategoryFactory(name="Parsel", slug="parsel", parent=seasonal)
+    ProductFactory(name="Amplang Parsel", category=hampers, vendor=ani, **hidden)
+    cakes = CategoryFactory(name="Kue Basah", slug="kue-basah", parent=food, active=False)
+    ProductFactory(name="Amplang Kue", category=cakes, vendor=ani, **hidden)
+    return {"food": food, "snacks": snacks, "crafts": crafts, "hampers": hampers, "ani": ani}
+
+
+# --- each filter alone, with its count -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("", {"Amplang Tenggiri", "Kerupuk Udang", "Jamu Kunyit", "Tas Anyaman", "Gelang Manik"}),
+        ("q=amplang", {"Amplang Tenggiri"}),
+        ("q=ANI", {"Amplang Tenggiri", "Jamu Kunyit", "Gelang Manik"}),  # the vendor's name
+        ("category=makanan-minuman", {"Amplang Tenggiri", "Kerupuk Udang", "Jamu Kunyit"}),  # with subs
+        ("category=camilan", {"Amplang Tenggiri", "Kerupuk Udang"}),
+        ("category=kerajinan", {"Tas Anyaman", "Gelang Manik"}),
+        ("district=balikpapan-kota", {"Amplang Tenggiri", "Jamu Kunyit", "Gelang Manik"}),
+        ("district=balikpapan-barat", {"Kerupuk Udang", "Tas Anyaman"}),
+        ("vendor=toko-pak-budi", {"Kerupuk Udang", "Tas Anyaman"}),
+        ("price_min=25000", {"Amplang Tenggiri", "Tas Anyaman", "Gelang Manik"}),  # inclusive
+        ("price_max=25000", {"Amplang Tenggiri", "Kerupuk Udang", "Jamu Kunyit"}),  # inclusive
+        ("price_min=15000&price_max=25000", {"Amplang Tenggiri", "Kerupuk Udang"}),
+        ("cert=halal", {"Amplang Tenggiri", "Kerupuk Udang", "Jamu Kunyit"}),
+        ("cert=halal&cert=pirt", {"Amplang Tenggiri", "Jamu Kunyit"}),  # must have all
+        ("cert=halal&cert=pirt&cert=bpom", {"Jamu Kunyit"}),
+        ("cert=sni", {"Tas Anyaman"}),
+        ("export_ready=1", {"Amplang Tenggiri", "Tas Anyaman"}),
+        ("in_stock=1", {"Amplang Tenggiri", "Jamu Kunyit", "Gelang Manik"}),
+        ("in_stock=on", {"Amplang Tenggiri", "Jamu Kunyit", "Gelang Manik"}),  # a checkbox without value
+        ("export_ready=0&in_stock=", {"Amplang Tenggiri", "Kerupuk Udang", "Jamu Kunyit", "Tas Anyaman",
+                                      "Gelang Manik"}),
+    ],
+)  # fmt: skip
+def test_each_filter_alone_with_its_count(catalogue, query, expected):
+    filterset = flt(query)
+    assert set(names(filterset)) == expected
+    assert filterset.count() == len(expected)
+    assert filterset.messages == []
+
+
+def test_filters_combine(catalogue):
+    filterset = flt("category=makanan-minuman&district=balikpapan-kota&cert=halal&in_stock=1&price_max=30000")
+    assert set(names(filterset)) == {"Amplang Tenggiri", "Jamu Kunyit"}
+    assert filterset.count() == 2
+
+    filterset = flt("q=amplang&district=balikpapan-barat")
+    assert names(filterset) == []
+    assert filterset.count() == 0
+
+
+def test_without_parameters_or_data_it_lists_the_visible_products(catalogue):
+    assert ProductFilter().count() == ProductFilter(None).count() == Product.objects.visible().count() == 5
+    assert ProductFilter({"cert": "halal"}).count() == 3  # a plain dict works too
+
+
+def test_a_queryset_given_is_still_held_to_the_visibility_rule(catalogue):
+    filterset = ProductFilter(QueryDict(), queryset=Product.objects.filter(name__startswith="Amplang"))
+    assert names(filterset) == ["Amplang Tenggiri"]
+
+
+# --- facet counts ---------------------------------------------------------
+
+
+def test_facet_counts_follow_the_other_active_filters(catalogue):
+    filterset = flt("category=makanan-minuman&district=balikpapan-kota&cert=halal")
+    assert set(names(filterset)) == {"Amplang Tenggiri", "Jamu Kunyit"}
+
+    # Each disjunctive facet ignores its own filter but keeps all the others.
+    assert facet(filterset, "category") == {"makanan-minuman": 2, "kerajinan": 0}
+    districts = facet(filterset, "district")
+    assert districts["balikpapan-kota"] == 2
+    assert districts["balikpapan-barat"] == 1
+    assert sum(districts.values()) == 3
+    # Certifications and flags narrow the current results.
+    assert facet(filterset, "cert") == {"halal": 2, "pirt": 2, "bpom": 1, "sni": 0}
+    facets = filterset.facets()
+    assert facets["export_ready"].count == 1
+    assert facets["in_stock"].count == 2
+
+
+def test_facets_mark_the_selected_options(catalogue):
+    facets = flt("category=camilan&district=balikpapan-barat&cert=halal&export_ready=1").facets()
+    assert [o.value for o in facets["category"] if o.selected] == ["makanan-minuman"]  # the parent of camilan
+    assert [o.value for o in facets["district"] if o.selected] == ["balikpapan-barat"]
+    assert [o.value for o in facets["cert"] if o.selected] == ["halal"]
+    assert facets["export_ready"].selected and not facets["in_stock"].selected
+
+
+def test_facet_options_are_labelled_and_listed_even_at_zero(catalogue):
+    facets = flt("").facets()
+    assert [(o.value, o.label, o.count) for o in facets["category"]] == [
+        ("makanan-minuman", "Makanan & Minuman", 3),
+        ("kerajinan", "Kerajinan", 2),
+    ]
+    assert len(facets["district"]) == 6  # every district, the empty ones with 0
+    assert facets["export_ready"].label == "Siap ekspor"
+    assert [o.label for o in facets["cert"]] == ["Halal", "P-IRT", "BPOM", "SNI"]
+
+
+def test_hidden_products_never_count(catalogue):
+    filterset = flt("")
+    facets = filterset.facets()
+    assert filterset.count() == 5
+    assert sum(o.count for o in facets["category"]) == 5
+    assert sum(o.count for o in facets["district"]) == 5
+    assert facet(filterset, "cert") == {"halal": 3, "pirt": 2, "bpom": 1, "sni": 1}
+    assert facets["export_ready"].count == 2
+    assert "musiman" not in facet(filterset, "category")
+    assert flt("q=amplang").count() == 1
+
+
+@pytest.mark.parametrize("slug", ["musiman", "parsel", "kue-basah"])
+def test_hidden_categories_are_unknown(catalogue, slug):
+    filterset = flt(f"category={slug}")
+    assert names(filterset) == []
+    assert filterset.messages == [f"Kategori “{slug}” tidak ditemukan."]
+
+
+def test_an_inactive_vendor_is_unknown(catalogue):
+    filterset = flt("vendor=toko-tutup")
+    assert names(filterset) == []
+    assert filterset.messages == ["Usaha “toko-tutup” tidak ditemukan."]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "category=makanan-minuman",
+        "category=camilan&district=balikpapan-kota",
+        "district=balikpapan-barat&cert=halal",
+        "cert=halal&cert=pirt&in_stock=1",
+        "export_ready=1&category=kerajinan",
+        "category=tidak-ada&district=balikpapan-kota",
+        "district=tidak-ada",
+    ],
+)
+def test_counts_from_the_cube_equal_counts_from_sql(catalogue, query):
+    for fixed in (None, catalogue["food"]):
+        filterset = flt(query, category=fixed)
+        assert filterset._aggregates_from_cube() == filterset._compute_aggregates()
+
+
+def test_pages_without_search_vendor_or_price_share_one_cached_cube(catalogue, django_assert_max_num_queries):
+    flt("").facets()  # reference data and the cube
+    with django_assert_max_num_queries(0):
+        for query in ["category=camilan", "district=balikpapan-kota&cert=halal", "in_stock=1&sort=name"]:
+            filterset = flt(query)
+            filterset.count()
+            filterset.facets()
+    assert flt("category=camilan&cert=halal").count() == 2
+
+
+# --- inside a category page ----------------------------------------------
+
+
+def test_a_fixed_category_keeps_results_inside_it(catalogue):
+    filterset = flt("", category=catalogue["food"])
+    assert set(names(filterset)) == {"Amplang Tenggiri", "Kerupuk Udang", "Jamu Kunyit"}
+    assert [(o.value, o.count) for o in filterset.facets()["category"]] == [
+        ("camilan", 2),
+        ("minuman-herbal", 1),
+    ]
+    assert sum(o.count for o in filterset.facets()["district"]) == 3
+
+
+def test_inside_a_category_the_parameter_picks_a_subcategory(catalogue):
+    filterset = flt("category=camilan", category=catalogue["food"])
+    assert set(names(filterset)) == {"Amplang Tenggiri", "Kerupuk Udang"}
+    assert [(o.value, o.count, o.selected) for o in filterset.facets()["category"]] == [
+        ("camilan", 2, True),
+        ("minuman-herbal", 1, False),
+    ]
+
+    outside = flt("category=kerajinan", category=catalogue["food"])
+    assert names(outside) == []
+    assert outside.messages == ["Kategori “kerajinan” tidak ditemukan."]
+
+    itself = flt("category=makanan-minuman", category=catalogue["food"])
+    assert itself.count() == 3 and itself.messages == []
+
+
+def test_a_fixed_subcategory_has_no_category_options(catalogue):
+    filterset = flt("", category=catalogue["snacks"])
+    assert filterset.count() == 2
+    assert filterset.facets()["category"] == []
+
+
+# --- bad input ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("price_min=abc", "Harga terendah harus berupa angka bulat, misalnya 10000."),
+        ("price_max=1.5", "Harga tertinggi harus berupa angka bulat, misalnya 50000."),
+        ("price_min=-100", "Harga tidak boleh negatif; saringan harga itu diabaikan."),
+        ("price_max=99999999999999999999999999", "Harga terlalu besar; saringan harga itu diabaikan."),
+        ("sort=cheapest", "Urutan yang diminta tidak dikenal; memakai urutan bawaan."),
+        ("cert=iso9001", "Sertifikasi yang tidak dikenal diabaikan."),
+        ("q=" + "a" * 10_000, "Kata pencarian terlalu panjang; hanya bagian awalnya yang dipakai."),
+    ],
+)
+def test_bad_values_are_ignored_with_a_message(catalogue, query, message):
+    filterset = flt(query)
+    assert message in filterset.messages
+    names(filterset)
+    filterset.facets()
+    filterset.chips()
+
+
+def test_ignored_values_do_not_filter(catalogue):
+    assert flt("price_min=abc&price_max=-5&sort=zzz&cert=iso").count() == 5
+    assert flt("cert=halal&cert=iso").count() == 3  # the known value still applies
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("category=tidak-ada", "Kategori “tidak-ada” tidak ditemukan."),
+        ("district=samarinda-ulu", "Kecamatan “samarinda-ulu” tidak ditemukan."),
+        ("vendor=tidak-ada", "Usaha “tidak-ada” tidak ditemukan."),
+        ("q=%21%21%21", "Kata pencarian tidak berisi huruf atau angka, jadi tidak ada yang cocok."),
+    ],
+)
+def test_unknown_values_give_a_friendly_empty_result(catalogue, query, message):
+    filterset = flt(query)
+    assert names(filterset) == []
+    assert filterset.count() == 0
+    assert filterset.messages == [message]
+
+
+def test_prices_written_the_indonesian_way_are_understood(catalogue):
+    assert flt("price_min=25.000").count() == 3
+    assert flt("price_min=Rp 25.000&price_max=50,000").count() == 2
+
+
+def test_a_minimum_above_the_maximum_is_swapped(catalogue):
+    filterset = flt("price_min=25000&price_max=15000")
+    assert set(names(filterset)) == {"Amplang Tenggiri", "Kerupuk Udang"}
+    assert filterset.messages == ["Harga terendah lebih besar dari harga tertinggi; keduanya ditukar."]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=%00amplang",
+        "category=%00",
+        "q=amplang'%20OR%201=1--",
+        "q=<script>alert(1)</script>",
+        "q=%F0%9F%98%80",
+        "district=" + "x" * 5000,
+        "vendor=../../etc/passwd",
+        "cert=&cert=halal&cert=halal",
+        "price_min=&price_max=",
+        "sort=",
+    ],
+)
+def test_odd_input_never_raises(catalogue, query):
+    filterset = flt(query)
+    names(filterset)
+    filterset.count()
+    filterset.facets()
+    filterset.chips()
+    assert isinstance(filterset.messages, list)
+
+
+# --- sort orders ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sort, expected",
+    [
+        ("newest", ["Gelang Manik", "Tas Anyaman", "Jamu Kunyit", "Kerupuk Udang", "Amplang Tenggiri"]),
+        ("price_asc", ["Jamu Kunyit", "Kerupuk Udang", "Amplang Tenggiri", "Gelang Manik", "Tas Anyaman"]),
+        ("price_desc", ["Tas Anyaman", "Gelang Manik", "Amplang Tenggiri", "Kerupuk Udang", "Jamu Kunyit"]),
+        ("name", ["Amplang Tenggiri", "Gelang Manik", "Jamu Kunyit", "Kerupuk Udang", "Tas Anyaman"]),
+    ],
+)
+def test_sort_orders(catalogue, sort, expected):
+    filterset = flt(f"sort={sort}")
+    assert filterset.sort == sort
+    assert names(filterset) == expected
+
+
+def test_default_sort_is_newest_without_search_and_relevance_with_it(catalogue):
+    assert flt("").sort == "newest"
+    assert flt("sort=relevance").sort == "newest"  # nothing to be relevant to
+    assert flt("sort=bogus").sort == "newest"
+    assert flt("q=manik").sort == "relevance"
+    assert flt("q=manik&sort=price_asc").sort == "price_asc"
+
+
+def test_relevance_puts_name_matches_first(catalogue):
+    ProductFactory(name="Gula Aren", description="Cocok untuk jamu.", vendor=catalogue["ani"])
+    assert names(flt("q=jamu")) == ["Jamu Kunyit", "Gula Aren"]
+
+
+def test_sort_choices_are_labelled():
+    assert [value for value, _label in SORT_CHOICES] == [
+        "relevance",
+        "newest",
+        "price_asc",
+        "price_desc",
+        "name",
+    ]
+
+
+# --- form and chips -------------------------------------------------------
+
+
+def test_the_form_is_bound_and_labelled_in_indonesian(catalogue):
+    form = flt("q=amplang&cert=halal").form
+    assert form.is_bound
+    assert form["q"].value() == "amplang"
+    assert str(form.fields["price_min"].label) == "Harga terendah (Rp)"
+    assert str(form.fields["district"].label) == "Kecamatan"
+
+
+def test_chips_remove_one_filter_each(catalogue):
+    filterset = flt(
+        "q=amplang&category=camilan&district=balikpapan-kota&vendor=dapur-bu-ani&price_min=1000"
+        "&price_max=90000&cert=halal&cert=pirt&export_ready=1&in_stock=1&sort=price_asc&page=3"
+    )
+    chips = dict(filterset.chips())
+    assert list(chips) == [
+        "Cari: “amplang”",
+        "Kategori: Camilan",
+        "Kecamatan: Balikpapan Kota",
+        "Usaha: Dapur Bu Ani",
+        "Mulai Rp 1.000",
+        "Sampai Rp 90.000",
+        "Halal",
+        "P-IRT",
+        "Siap ekspor",
+        "Stok tersedia",
+    ]
+    without_halal = QueryDict(chips["Halal"].removeprefix("?"))
+    assert without_halal.getlist("cert") == ["pirt"]
+    assert without_halal["sort"] == "price_asc"
+    assert "page" not in without_halal
+    without_district = QueryDict(chips["Kecamatan: Balikpapan Kota"].removeprefix("?"))
+    assert "district" not in without_district and without_district["category"] == "camilan"
+    # Each chip's link gives the results of the other filters.
+    assert flt(chips["Cari: “amplang”"].removeprefix("?")).count() == 1  # Amplang Tenggiri also without q
+
+
+def test_chip_links_drop_values_that_were_ignored(catalogue):
+    chips = flt("cert=halal&price_min=abc&sort=zzz").chips()
+    assert chips == [("Halal", "?")]
+
+
+def test_no_chips_without_filters(catalogue):
+    assert flt("sort=name&page=2").chips() == []
+
+
+# --- queries --------------------------------------------------------------
+
+
+def page_of(query):
+    """What the catalogue page asks of the FilterSet, as the view does."""
+    filterset = flt(query)
+    products = list(filterset.qs.for_listing()[:24])
+    filterset.count()
+    filterset.facets()
+    filterset.chips()
+    return products
+
+
+FULL_QUERY = (
+    "q=amplang&category=makanan-minuman&district=balikpapan-kota&vendor=dapur-bu-ani"
+    "&price_min=1000&cert=halal&in_stock=1&sort=price_asc"
+)
+
+
+@pytest.mark.parametrize("query", ["", "category=camilan&sort=name", FULL_QUERY])
+def test_queries_are_few_and_do_not_grow_with_the_catalogue(catalogue, query):
+    with CaptureQueriesContext(connection) as small:
+        page_of(query)
+    assert len(small) <= 7  # categories, districts, vendor, 2 aggregates, page, pictures
+
+    snacks, ani = catalogue["snacks"], catalogue["ani"]
+    for i in range(30):
+        ProductFactory(name=f"Amplang Rasa {i}", category=snacks, vendor=ani, halal=True, price=5000 + i)
+    django_cache.clear()
+
+    with CaptureQueriesContext(connection) as large:
+        page_of(query)
+    assert len(large) == len(small)
+
+
+def test_with_aggregates_cached_only_the_page_is_queried(catalogue, django_assert_max_num_queries):
+    page_of(FULL_QUERY)
+    with django_assert_max_num_queries(2):  # the page and its pictures
+        page_of(FULL_QUERY)
+    # Another sort or page of the same filters shares the cached counts.
+    with django_assert_max_num_queries(2):
+        page_of(FULL_QUERY.replace("price_asc", "newest") + "&page=2")

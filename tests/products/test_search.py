@@ -1,0 +1,282 @@
+"""products.search on whichever database the suite runs (FTS5 on SQLite,
+full text + trigram on PostgreSQL): matching, ranking and keeping the index
+in step with every write."""
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from products import search
+from products.models import Product, Status
+from tests.factories import CategoryFactory, ProductFactory, VendorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def found(text, queryset=None):
+    queryset = Product.objects.all() if queryset is None else queryset
+    return set(search.matching(queryset, text).values_list("name", flat=True))
+
+
+def ranked(text):
+    return list(
+        search.matching(Product.objects.all(), text)
+        .order_by("-search_rank", "-created_at", "-id")
+        .values_list("name", flat=True)
+    )
+
+
+def index_rows():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM products_search")
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def catalogue():
+    food = CategoryFactory(name="Makanan & Minuman", slug="makanan-minuman")
+    snacks = CategoryFactory(name="Camilan Kering", slug="camilan-kering", parent=food)
+    crafts = CategoryFactory(name="Kerajinan Tangan", slug="kerajinan-tangan")
+    ani = VendorFactory(name="Dapur Bu Ani", slug="dapur-bu-ani")
+    rotan = VendorFactory(name="Sanggar Rotan Manggar", slug="sanggar-rotan")
+    return {
+        "amplang": ProductFactory(
+            name="Amplang Ikan Tenggiri", description="Gurih dan renyah.", category=snacks, vendor=ani
+        ),
+        "kerupuk": ProductFactory(
+            name="Kerupuk Udang", description="Kerupuk udang asli, pedas manis.", category=snacks, vendor=ani
+        ),
+        "tas": ProductFactory(
+            name="Tas Anyaman", description="Anyaman rotan khas Kalimantan.", category=crafts, vendor=rotan
+        ),
+    }
+
+
+def test_matches_name_description_category_and_vendor(catalogue):
+    assert found("tenggiri") == {"Amplang Ikan Tenggiri"}
+    assert found("renyah") == {"Amplang Ikan Tenggiri"}  # description
+    assert found("kerajinan") == {"Tas Anyaman"}  # category name
+    assert found("makanan") == {"Amplang Ikan Tenggiri", "Kerupuk Udang"}  # parent category name
+    assert found("manggar") == {"Tas Anyaman"}  # vendor name
+
+
+def test_is_case_insensitive_and_matches_word_prefixes(catalogue):
+    assert found("AMPLANG") == {"Amplang Ikan Tenggiri"}
+    assert found("ampl") == {"Amplang Ikan Tenggiri"}
+    assert found("Tengg") == {"Amplang Ikan Tenggiri"}
+
+
+def test_every_word_must_match(catalogue):
+    assert found("kerupuk pedas") == {"Kerupuk Udang"}
+    assert found("amplang pedas") == set()
+    assert found("rotan tas") == {"Tas Anyaman"}  # words in any order, in several fields
+
+
+def test_a_name_match_ranks_above_other_fields(catalogue):
+    ani = catalogue["amplang"].vendor
+    snacks = catalogue["amplang"].category
+    old = timezone.now() - datetime.timedelta(days=30)
+    named = ProductFactory(
+        name="Abon Ikan Haruan", description="Tanpa pengawet.", vendor=ani, category=snacks
+    )
+    Product.objects.filter(pk=named.pk).update(created_at=old)  # newest-first would put it last
+    ProductFactory(name="Sambal Roa", description="Dari ikan haruan asap.", vendor=ani, category=snacks)
+    ProductFactory(name="Kue Lapis", description="Legit.", vendor=VendorFactory(name="Toko Haruan Jaya"))
+    ProductFactory(name="Kue Bingka", description="Manis.", category=CategoryFactory(name="Olahan Haruan"))
+
+    results = ranked("haruan")
+
+    assert results[0] == "Abon Ikan Haruan"
+    assert set(results[1:]) == {"Sambal Roa", "Kue Lapis", "Kue Bingka"}
+
+
+def test_with_several_words_names_holding_all_then_some_of_them_rank_first(catalogue):
+    ani = catalogue["amplang"].vendor
+    ProductFactory(name="Amplang Pedas", vendor=ani)  # the oldest: newest-first would put it last
+    ProductFactory(name="Amplang Original", description="Tersedia juga rasa pedas.", vendor=ani)
+    ProductFactory(name="Keripik Singkong", description="Teman makan amplang pedas.", vendor=ani)
+
+    assert ranked("amplang pedas") == ["Amplang Pedas", "Amplang Original", "Keripik Singkong"]
+
+
+def test_search_rank_is_annotated_and_composes_with_filters(catalogue):
+    results = search.matching(Product.objects.filter(price__lte=30000), "udang").order_by("-search_rank")
+    assert [(p.name, p.search_rank > 0) for p in results[:10]] == [("Kerupuk Udang", True)]
+
+
+def test_matching_keeps_the_queryset_it_was_given(catalogue):
+    catalogue["kerupuk"].status = Status.DRAFT
+    catalogue["kerupuk"].save()
+    assert found("kerupuk", Product.objects.visible()) == set()
+    assert found("kerupuk") == {"Kerupuk Udang"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "!!!",
+        '"',
+        "'",
+        "*",
+        "-",
+        "()",
+        "AND OR NOT",
+        "NEAR(amplang tas)",
+        "name:amplang",
+        "{name}: amplang",
+        "amplang' OR '1'='1",
+        '"amplang" OR 1=1; DROP TABLE products_product; --',
+        "<script>alert('amplang')</script>",
+        "%_\\",
+        "😀🍤",
+        "\x00amplang",
+        "amplang " * 2000,
+        "x" * 10_000,
+        "ａｍｐｌａｎｇ",  # full-width letters
+        "a:* & !b | c <-> d",  # tsquery syntax
+    ],
+)
+def test_hostile_or_odd_input_never_raises(catalogue, text):
+    results = list(search.matching(Product.objects.visible(), text).order_by("-search_rank"))
+    assert all(isinstance(p.search_rank, int) for p in results)
+
+
+def test_syntax_in_the_query_is_taken_as_plain_words(catalogue):
+    assert found('"amplang"') == {"Amplang Ikan Tenggiri"}
+    assert found("amplang*") == {"Amplang Ikan Tenggiri"}
+    assert found("amplang' OR '1'='1") == set()  # the words "or" and "1" match nothing
+    assert found("ａｍｐｌａｎｇ") == {"Amplang Ikan Tenggiri"}
+    assert found("😀") == set()
+    assert found("") == set()
+
+
+def test_words_are_capped_in_number_and_length():
+    assert len(search.tokens(" ".join(f"kata{i}" for i in range(50)))) == search.MAX_TOKENS
+    assert search.tokens("y" * 500) == ["y" * search.MAX_TOKEN_LENGTH]
+    assert search.tokens("Amplang, AMPLANG! amplang?") == ["amplang"]
+
+
+def test_the_index_follows_a_product_edit(catalogue):
+    product = catalogue["tas"]
+    product.name = "Tas Manik Dayak"
+    product.description = "Manik-manik warna-warni."
+    product.save()
+
+    assert found("manik") == {"Tas Manik Dayak"}
+    assert found("anyaman") == set()
+
+
+def test_a_new_product_is_found_at_once(catalogue):
+    ProductFactory(name="Lempok Durian")
+    assert found("lempok") == {"Lempok Durian"}
+
+
+def test_a_deleted_product_leaves_the_index(catalogue):
+    rows = index_rows()
+    catalogue["tas"].delete()
+
+    assert found("anyaman") == set()
+    assert index_rows() == rows - 1
+
+
+def test_deleting_a_vendor_removes_its_products_from_the_index(catalogue):
+    rows = index_rows()
+    catalogue["amplang"].vendor.delete()
+    assert index_rows() == rows - 2
+
+
+def test_a_vendor_rename_reaches_its_products(catalogue):
+    vendor = catalogue["amplang"].vendor
+    vendor.name = "Kedai Pesisir"
+    vendor.save()
+
+    assert found("pesisir") == {"Amplang Ikan Tenggiri", "Kerupuk Udang"}
+    assert found("dapur") == set()
+
+
+def test_a_category_rename_reaches_its_products_and_its_subcategories(catalogue):
+    food = catalogue["amplang"].category.parent
+    food.name = "Kuliner Khas"
+    food.save()
+    crafts = catalogue["tas"].category
+    crafts.name = "Kriya"
+    crafts.save()
+
+    assert found("kuliner") == {"Amplang Ikan Tenggiri", "Kerupuk Udang"}
+    assert found("makanan") == set()
+    assert found("kriya") == {"Tas Anyaman"}
+
+
+def test_bulk_created_products_are_found_after_reindex(catalogue):
+    vendor, category = catalogue["tas"].vendor, catalogue["tas"].category
+    created = Product.objects.bulk_create(
+        [
+            Product(
+                vendor=vendor,
+                category=category,
+                name=f"Mandau Ukir {i}",
+                slug=f"mandau-ukir-{i}",
+                price=100000,
+                status=Status.PUBLISHED,
+            )
+            for i in range(30)
+        ]
+    )
+    assert found("mandau") == set()  # bulk writes send no signal
+
+    search.reindex([p.pk for p in created])
+
+    assert len(found("mandau")) == 30
+
+
+def test_bulk_updated_products_are_found_after_reindex(catalogue):
+    Product.objects.filter(pk=catalogue["tas"].pk).update(name="Sarung Samarinda")
+    assert found("sarung") == set()
+
+    search.reindex([catalogue["tas"].pk])
+
+    assert found("sarung") == {"Sarung Samarinda"}
+    assert found("anyaman") == {"Sarung Samarinda"}  # its description is still indexed
+
+
+def test_full_reindex_rebuilds_the_index(catalogue):
+    Product.objects.filter(pk=catalogue["tas"].pk).update(name="Sarung Samarinda")
+    search.reindex()
+
+    assert found("sarung") == {"Sarung Samarinda"}
+    assert found("amplang") == {"Amplang Ikan Tenggiri"}
+    assert index_rows() == Product.objects.count()
+
+
+def test_reindex_of_deleted_ids_drops_them(catalogue):
+    pk = catalogue["tas"].pk
+    Product.objects.filter(pk=pk)._raw_delete(using="default")  # no signal, like a raw bulk delete
+    search.reindex([pk])
+    assert index_rows() == 2
+
+
+@pytest.mark.backend("postgresql")
+def test_a_small_typo_still_finds_the_name_on_postgresql(catalogue):
+    assert found("amplank") == {"Amplang Ikan Tenggiri"}
+    assert found("tengiri") == {"Amplang Ikan Tenggiri"}
+    assert found("kerupuk udank") == {"Kerupuk Udang"}  # each word: exact prefix or near the name
+
+
+@pytest.mark.backend("postgresql")
+def test_the_index_uses_gin_indexes_on_postgresql():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename LIKE 'products_search%'")
+        definitions = " ".join(row[0] for row in cursor.fetchall())
+    assert "gin (document)" in definitions
+    assert "gin (word gin_trgm_ops)" in definitions
+
+
+@pytest.mark.backend("sqlite")
+def test_the_index_is_an_fts5_table_on_sqlite():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'products_search'")
+        assert "fts5" in cursor.fetchone()[0].lower()
