@@ -6,7 +6,9 @@ localhost only.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -27,6 +29,16 @@ def env_list(name, default):
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
 
 
 DEBUG = env_bool("DEBUG", True)
@@ -71,6 +83,8 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.humanize",
     "django_filters",
+    "axes",
+    "umkm_directory",
     "vendors",
     "products",
 ]
@@ -78,13 +92,18 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "umkm_directory.middleware.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "umkm_directory.locale.SiteLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "umkm_directory.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "umkm_directory.urls"
@@ -158,6 +177,11 @@ else:
         }
     }
 
+if REDIS_URL:
+    # Several app servers share sessions through Redis; the database copy
+    # keeps a session alive when the cache is flushed or restarted.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -190,10 +214,106 @@ STORAGES = {
     },
 }
 
+# Optional: media in S3-compatible object storage, for several app servers
+# without a shared disk. Needs `pip install "django-storages[s3]"` (not a
+# dependency otherwise); credentials come from AWS_ACCESS_KEY_ID and
+# AWS_SECRET_ACCESS_KEY. See docs/deploy.md.
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+MEDIA_S3_CUSTOM_DOMAIN = os.environ.get("MEDIA_S3_CUSTOM_DOMAIN", "")
+MEDIA_S3_ENDPOINT_URL = os.environ.get("MEDIA_S3_ENDPOINT_URL", "")
+if MEDIA_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": MEDIA_S3_ENDPOINT_URL or None,
+            "region_name": os.environ.get("MEDIA_S3_REGION") or None,
+            "custom_domain": MEDIA_S3_CUSTOM_DOMAIN or None,
+            # Public pictures at stable URLs; a re-upload never overwrites.
+            "querystring_auth": False,
+            "file_overwrite": False,
+            "default_acl": os.environ.get("MEDIA_S3_DEFAULT_ACL") or None,
+        },
+    }
+
 # Uploads: pictures are at most 10 MB (checked again by the image
 # validator); anything larger goes to a temporary file, not memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+# HTTPS and security headers. With DEBUG off every protection is on by
+# default; each can be turned off under Django's own setting name, e.g.
+# SECURE_SSL_REDIRECT=0 when a proxy in front already redirects to HTTPS,
+# or all of them for a private plain-HTTP test. docs/deploy.md lists them.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# A load balancer probes /healthz over plain HTTP on the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# Behind a proxy that terminates TLS: "HTTP_X_FORWARDED_PROTO,https". Only
+# set it when the proxy always overwrites that header.
+_proxy_ssl_header = env_list("SECURE_PROXY_SSL_HEADER", [])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER must be a header and a value, e.g. HTTP_X_FORWARDED_PROTO,https."
+    )
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) or None
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy (django-csp): no inline script or style anywhere;
+# pictures may also come from object storage when MEDIA_URL is absolute.
+_img_src = ["'self'", "data:"]
+for _url in (
+    MEDIA_URL,
+    MEDIA_S3_ENDPOINT_URL,
+    MEDIA_S3_CUSTOM_DOMAIN and f"https://{MEDIA_S3_CUSTOM_DOMAIN}",
+):
+    _origin = urlsplit(_url or "")
+    if _origin.scheme and _origin.netloc:
+        _img_src.append(f"{_origin.scheme}://{_origin.netloc}")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": _img_src,
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Powerful browser features this site never uses (umkm_directory.middleware).
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+
+# Password guessing on the admin login (django-axes): after
+# AXES_FAILURE_LIMIT failures for one username from one address, that pair
+# is locked for AXES_COOLOFF_MINUTES. Staff unlock earlier with
+# `python manage.py axes_reset_username USERNAME` or Admin > Axes.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+# The client address: REMOTE_ADDR unless a proxy in front says otherwise,
+# e.g. AXES_IPWARE_META_PRECEDENCE_ORDER=HTTP_X_REAL_IP with nginx's
+# `proxy_set_header X-Real-IP $remote_addr;` (see docs/deploy.md).
+AXES_IPWARE_META_PRECEDENCE_ORDER = env_list("AXES_IPWARE_META_PRECEDENCE_ORDER", ["REMOTE_ADDR"])
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", None)
+AXES_IPWARE_PROXY_ORDER = os.environ.get("AXES_IPWARE_PROXY_ORDER", "left-most")
 
 LOGGING = {
     "version": 1,

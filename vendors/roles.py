@@ -26,8 +26,11 @@ CURATOR_PERMISSIONS = [
     *(f"vendors.{action}_vendor" for action in ("view", "add", "change", "delete")),
     "vendors.verify_vendor",
     "vendors.view_district",
-    *(f"products.{action}_{model}" for action in ("view", "add", "change", "delete")
-      for model in ("category", "product", "productimage")),
+    *(
+        f"products.{action}_{model}"
+        for action in ("view", "add", "change", "delete")
+        for model in ("category", "product", "productimage")
+    ),
     "products.feature_product",
     "auth.view_user",
     "auth.add_user",
