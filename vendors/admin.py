@@ -23,7 +23,7 @@ def admin_thumbnail(url, *, size=48):
     if not url:
         return "—"
     return format_html(
-        '<img src="{}" alt="" width="{}" height="{}" style="object-fit:cover;border-radius:4px">',
+        '<img class="admin-thumb" src="{}" alt="" width="{}" height="{}">',
         url,
         size,
         size,
@@ -43,6 +43,9 @@ class VendorOwnedAdminMixin:
       ``save_model``) and read-only on change.
     ``curator_list_filter`` adds filters that only make sense across vendors.
     """
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
 
     staff_only_fields = ()
     owner_field = None
