@@ -33,8 +33,10 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _isolated_settings(settings, tmp_path):
     """Uploads go to a temporary folder; static files need no collectstatic;
-    each test starts with an empty cache."""
+    passwords hash fast; each test starts with an empty cache."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Real hashers cost ~0.5 s a login on this machine; tests check behaviour, not hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,3 +1,5 @@
+import contextlib
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -5,8 +7,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .roles import is_curator
 from .phone import format_whatsapp, normalize_whatsapp
+from .roles import is_curator
 
 
 class District(models.Model):
@@ -123,10 +125,9 @@ class Vendor(models.Model):
     def clean(self):
         super().clean()
         if self.whatsapp:
-            try:
+            # An invalid number is already reported by the field's validator.
+            with contextlib.suppress(ValidationError):
                 self.whatsapp = normalize_whatsapp(self.whatsapp)
-            except ValidationError:
-                pass  # already reported by the field's validator
 
     @property
     def whatsapp_display(self):

@@ -13,12 +13,6 @@ from vendors.roles import CURATOR_GROUP, VENDOR_GROUP, is_curator
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Nothing to protect in tests; the default hasher costs about a second per account here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 User = get_user_model()
 GOOD_PASSWORD = "Amplang-Belida-77"
 

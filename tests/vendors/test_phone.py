@@ -7,7 +7,14 @@ from vendors.phone import format_whatsapp, normalize_whatsapp
 
 @pytest.mark.parametrize(
     "raw",
-    ["081234567890", "6281234567890", "+62 812-3456-7890", "+62 (812) 3456 7890", "812 3456 7890", "0812.3456.7890"],
+    [
+        "081234567890",
+        "6281234567890",
+        "+62 812-3456-7890",
+        "+62 (812) 3456 7890",
+        "812 3456 7890",
+        "0812.3456.7890",
+    ],
 )
 def test_accepted_forms_normalise_to_one(raw):
     assert normalize_whatsapp(raw) == "6281234567890"

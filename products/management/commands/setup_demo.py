@@ -12,7 +12,8 @@ from products.models import Product
 from vendors.accounts import create_account
 from vendors.models import Vendor
 
-DEMO_PASSWORD_DEFAULT = "etalase-demo-2026"
+# Local demo accounts only: the command refuses to run with DEBUG off.
+DEMO_PASSWORD_DEFAULT = "etalase-demo-2026"  # noqa: S105
 
 
 class Command(BaseCommand):
@@ -20,7 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
-            raise CommandError("setup_demo creates accounts with a known password: local use only (DEBUG on).")
+            raise CommandError(
+                "setup_demo creates accounts with a known password: local use only (DEBUG on)."
+            )
         password = os.environ.get("DEMO_PASSWORD", DEMO_PASSWORD_DEFAULT)
 
         call_command("migrate", interactive=False, verbosity=0)
