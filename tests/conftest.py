@@ -37,6 +37,7 @@ def _isolated_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     # Real hashers cost ~0.5 s a login on this machine; tests check behaviour, not hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.WHITENOISE_AUTOREFRESH = True  # serve from the finders: no collectstatic in tests
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

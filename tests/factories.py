@@ -53,10 +53,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     is_staff = True
     password = factory.PostGenerationMethodCall("set_password", "rahasia-123-uji")
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:
+            instance.save(update_fields=["password"])
 
 
 def vendor_user(vendor, **kwargs):

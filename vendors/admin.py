@@ -175,7 +175,11 @@ class VendorAdmin(VendorOwnedAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["users"]
     readonly_fields = ["created_at", "updated_at"]
     # The logo goes through the same picture checks as product pictures.
-    formfield_overrides = {models.ImageField: {"form_class": LogoField}}
+    # A website typed as "tokoku.id" is read as https (Django 6's default).
+    formfield_overrides = {
+        models.ImageField: {"form_class": LogoField},
+        models.URLField: {"assume_scheme": "https"},
+    }
     actions = ["verify", "unverify", "deactivate", "activate"]
     fieldsets = [
         (_("Usaha"), {"fields": ["name", "slug", "description", "logo", "nib"]}),

@@ -301,7 +301,7 @@ def test_changelist_thumbnail_shows_the_cover_or_a_dash(curator_client, own_prod
     page = curator_client.get(reverse(CHANGELIST))
 
     assert page.status_code == 200
-    assert f'<img src="{cover.thumbnail_url}"' in page.text
+    assert f'<img class="admin-thumb" src="{cover.thumbnail_url}"' in page.text
     assert second.thumbnail_url not in page.text
     assert re.search(r'field-cover_thumbnail"><a href="[^"]+">—</a>', page.text)  # no picture
 
@@ -315,7 +315,7 @@ def test_changelist_queries_do_not_grow_with_products(curator_client, django_ass
         response = curator_client.get(reverse(CHANGELIST))
 
     assert response.status_code == 200
-    assert len(re.findall(r'field-cover_thumbnail"><a href="[^"]+"><img src=', response.text)) == 30
+    assert len(re.findall(r'field-cover_thumbnail"><a href="[^"]+"><img class="admin-thumb" src=', response.text)) == 30
 
 
 # --- Categories ---------------------------------------------------------------------
