@@ -298,8 +298,15 @@ def _max_length(model, name):
     return model._meta.get_field(name).max_length
 
 
+# Control characters other than tab and line breaks: never meant, and PostgreSQL
+# refuses NUL outright. (The admin's forms refuse NUL the same way.)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _text(max_length=None):
     def convert(text):
+        if _CONTROL.search(text):
+            raise ValueError(_("berisi karakter kontrol (misalnya NUL) yang tidak boleh ada dalam teks."))
         if max_length and len(text) > max_length:
             raise ValueError(
                 _("terlalu panjang: %(length)s karakter, paling banyak %(max)s.")
