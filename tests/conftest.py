@@ -30,6 +30,44 @@ def pytest_collection_modifyitems(config, items):
         items[:] = keep
 
 
+def _restore_seeded_rows():
+    """Put back the rows the data migrations seed (districts, role groups)."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group, Permission
+
+    from vendors.models import District
+    from vendors.roles import CURATOR_GROUP, CURATOR_PERMISSIONS, VENDOR_GROUP, VENDOR_PERMISSIONS
+
+    if not District.objects.exists():
+        import_module("vendors.migrations.0002_seed_districts").seed(apps, None)
+    for name, codes in ((VENDOR_GROUP, VENDOR_PERMISSIONS), (CURATOR_GROUP, CURATOR_PERMISSIONS)):
+        group, created = Group.objects.get_or_create(name=name)
+        if created:
+            pairs = (code.split(".") for code in codes)
+            group.permissions.set(
+                [
+                    Permission.objects.get(content_type__app_label=app, codename=codename)
+                    for app, codename in pairs
+                ]
+            )
+
+
+@pytest.fixture(autouse=True)
+def _seeded_rows(request):
+    """A transactional test (live server, subprocesses) ends with a flush that
+    also empties the tables the data migrations filled; later tests expect
+    those rows, so they are put back before each database test."""
+    marker = request.node.get_closest_marker("django_db")
+    wanted = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    if marker is None and not wanted:
+        return
+    for name in sorted(wanted):
+        request.getfixturevalue(name)
+    _restore_seeded_rows()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(settings, tmp_path):
     """Uploads go to a temporary folder; static files need no collectstatic;
