@@ -3,6 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import cache_page
 
 from products.sitemaps import SITEMAPS
@@ -12,7 +13,7 @@ from umkm_directory.views import FaviconView, robots_txt
 
 admin.site.site_header = settings.SITE_NAME
 admin.site.site_title = settings.SITE_NAME
-admin.site.index_title = "Kelola katalog"
+admin.site.index_title = _("Kelola katalog")
 
 # The sitemap counts every visible product: an hour-old copy is fresh enough for crawlers.
 SITEMAP_CACHE_SECONDS = 60 * 60
