@@ -10,17 +10,79 @@ and the old entries simply expire. No key is ever deleted one by one.
 ``bump()`` runs at once and again when the surrounding transaction commits:
 the second bump retires any figure another request computed from the old
 data between the write and the commit.
+
+With a cache every process shares (Redis) the version lives in the cache. With
+Django's local-memory cache (the default) each gunicorn worker has a cache of
+its own, so a bump in one worker would not reach the others: the version then
+also carries the size of a small stamp file that every bump grows by one byte
+(an atomic append) and every request reads with one ``stat`` call, so all
+workers of the machine see an edit on their next request.
 """
 
 import hashlib
 import json
+import logging
+import os
+import tempfile
 import time
 from collections import namedtuple
+from pathlib import Path
 
-from django.core.cache import cache
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 
+logger = logging.getLogger(__name__)
+
 VERSION_KEY = "catalogue:version"
+# The stamp's size is added to the version of a process-local cache (see above).
+STAMP_WEIGHT = 10**12
+
+
+def stamp_path():
+    """The stamp file shared by the processes of this machine using this database."""
+    configured = getattr(settings, "CATALOGUE_STAMP_FILE", "")
+    if configured:
+        return Path(configured)
+    database = str(settings.DATABASES["default"]["NAME"])
+    digest = hashlib.sha256(database.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"umkm-catalogue-{digest}.stamp"
+
+
+def _process_local():
+    return isinstance(caches["default"], LocMemCache)
+
+
+def _stamp():
+    """The stamp file's size (created when missing); 0 when it cannot be used."""
+    path = stamp_path()
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        _grow_stamp()
+        try:
+            return os.stat(path).st_size
+        except OSError:
+            return 0
+    except OSError:
+        return 0
+
+
+def _grow_stamp():
+    try:
+        fd = os.open(stamp_path(), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, b".")
+        finally:
+            os.close(fd)
+    except OSError:
+        logger.warning(
+            "The catalogue stamp %s cannot be written; other workers may show old counts "
+            "for up to an hour (set REDIS_URL).",
+            stamp_path(),
+            exc_info=True,
+        )
 
 
 def version():
@@ -31,10 +93,14 @@ def version():
         # cache must not come back as a number whose entries still exist.
         cache.add(VERSION_KEY, time.time_ns() // 1000, timeout=None)
         current = cache.get(VERSION_KEY)
+    if _process_local():
+        current = current * STAMP_WEIGHT + _stamp() % STAMP_WEIGHT
     return current
 
 
 def _increment():
+    if _process_local():
+        _grow_stamp()
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # the key was missing or evicted

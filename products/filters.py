@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy
 
 from . import cache, search
 from .models import Availability, Certification, Product
-from .templatetags.catalogue import rupiah
+from .templatetags.catalogue import number, rupiah
 
 FacetOption = namedtuple("FacetOption", "value label count selected")
 # The parameters as the queries use them: ids instead of slugs, None when unused.
@@ -358,7 +358,7 @@ class ProductFilter(django_filters.FilterSet):
                 for name, bit in CUBE_BITS.items():
                     if bits & bit:
                         totals[name] += count
-        return {"totals": totals, "category": by_category, "district": by_district}
+        return {"totals": totals, "category": by_category, "district": by_district, "capped": False}
 
     def _compute_aggregates(self):
         flags = {code: Count("pk", filter=Q(**{code: True})) for code in CERTIFICATIONS}
@@ -385,11 +385,23 @@ class ProductFilter(django_filters.FilterSet):
             "totals": totals,
             "category": {pk: row["total"] for pk, row in by_category.items()},
             "district": by_district,
+            # Counted within a search's bounded candidate set (products.search).
+            "capped": bool(self._resolved.params["q"]) and search.capped(self._resolved.text),
         }
 
     def count(self):
         """The number of results (cached under the catalogue version)."""
         return self._aggregates["totals"]["total"]
+
+    @property
+    def capped(self):
+        """True when the search text matches more products than a search
+        considers: the counts are then a lower bound ("1.000+")."""
+        return self._aggregates.get("capped", False)
+
+    def count_label(self):
+        """The number of results for the page: "1.234", or "1.000+" when capped."""
+        return number(self.count()) + ("+" if self.capped else "")
 
     def facets(self):
         """For each filter, its options with the number of results each would

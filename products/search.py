@@ -32,20 +32,36 @@ some word does, 0 otherwise (the match is in the description, the vendor's
 or the category's name). Each tier is one uncorrelated sub-select over the
 index, so ranking costs a constant number of index lookups, never a
 per-row search; within a tier the catalogue orders by newest.
+
+A bounded candidate set: a very common word ("kue", "kain") matches a tenth
+of the catalogue, and filtering, counting and ranking all of those rows
+would cost more the bigger the table. A search therefore considers at most
+MAX_CANDIDATES products matching in the name plus at most MAX_CANDIDATES
+matching anywhere (the newest ones on SQLite, where the index can walk
+newest first; the first the GIN index yields on PostgreSQL). Filters, facet
+counts, sort orders and pages work within that set, so a search costs about
+the same at 10,000 products as at a million; ``capped(text)`` tells the page
+to show the count as "1.000+" and ask for a narrower search.
 """
 
+import json
 import re
 import unicodedata
+from collections import namedtuple
 
 from django.db import connection, transaction
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, ExpressionWrapper, IntegerField, Value, When
 from django.db.models.expressions import RawSQL
+
+from . import cache
 
 # Longer input is cut: a search box needs a few words, not a page.
 MAX_TOKENS = 8
 MAX_TOKEN_LENGTH = 32
 MAX_TEXT_LENGTH = 200
 BATCH_SIZE = 5000
+# The most products a search considers (per tier: name matches, any matches).
+MAX_CANDIDATES = 1000
 
 WORD = re.compile(r"[^\W_]+")
 
@@ -69,19 +85,60 @@ def matching(queryset, text):
     """The products of ``queryset`` matching every word of ``text`` (as a word
     prefix, case-insensitive, in the name, description, category or vendor
     name), annotated with ``search_rank``. Text without any word matches
-    nothing. Returns a queryset, so filters and pagination compose."""
+    nothing. Returns a queryset, so filters and pagination compose.
+
+    Only the search's candidates (see ``candidates``) are considered; they are
+    passed to the query as a list of ids, so the database starts from them
+    (primary key lookups) whatever other filters the queryset carries."""
     words = tokens(text)
     if not words:
         return queryset.none().annotate(search_rank=Value(0, output_field=IntegerField()))
+    found = candidates(words)
     backend = _backend()
-    rank = Case(When(pk__in=backend.ids_sql(words, name_only=True), then=Value(3)), default=Value(0))
-    if len(words) > 1:
-        rank = Case(
-            When(pk__in=backend.ids_sql(words, name_only=True), then=Value(3)),
-            When(pk__in=backend.ids_sql(words, name_only=True, any_word=True), then=Value(1)),
-            default=Value(0),
+    # Each list of ids is one parameter (an array, a JSON text): compiling
+    # thousands of separate parameters would cost more than the query.
+    # Always a CASE, never a constant: ordering by a literal integer would
+    # read as a column position in the SQL.
+    tiers = [(found.name_all, 3)] + ([(found.name_some, 1)] if len(words) > 1 else [])
+    whens = [When(pk__in=backend.ids_sql(ids), then=Value(tier)) for ids, tier in tiers]
+    rank = Case(*whens, default=Value(0))
+    return queryset.filter(pk__in=backend.ids_sql(found.ids)).annotate(
+        search_rank=ExpressionWrapper(rank, output_field=IntegerField())
+    )
+
+
+Candidates = namedtuple("Candidates", "ids name_all name_some capped")
+
+
+def candidates(words):
+    """The products a search for ``words`` considers: the ids matching every
+    word in the name (up to MAX_CANDIDATES) and those matching anywhere (up to
+    MAX_CANDIDATES), with the name tiers for ranking and whether the match
+    was cut (``capped``). One query per distinct search, cached under the
+    catalogue version."""
+
+    def compute():
+        tiers = {3: [], 1: [], 0: []}
+        for pk, tier in _backend().candidates(list(words)):
+            tiers[tier].append(pk)
+        anywhere = tiers[0]
+        ids = sorted(set(tiers[3]) | set(anywhere[:MAX_CANDIDATES]))
+        chosen = set(ids)
+        return Candidates(
+            ids,
+            sorted(tiers[3]),
+            sorted(pk for pk in tiers[1] if pk in chosen),
+            len(anywhere) > MAX_CANDIDATES,
         )
-    return queryset.filter(pk__in=backend.ids_sql(words)).annotate(search_rank=rank)
+
+    return cache.get_or_compute("search", compute, list(words))
+
+
+def capped(text):
+    """Whether ``text`` matches more products than a search considers: the
+    counts are then a lower bound ("1.000+")."""
+    words = tokens(text)
+    return bool(words) and candidates(words).capped
 
 
 def reindex(product_ids=None):
@@ -89,6 +146,8 @@ def reindex(product_ids=None):
     set-based SQL, in batches; rows of products that no longer exist are
     dropped."""
     backend = _backend()
+    # Cached search candidates (and counts) follow the index.
+    cache.bump()
     with transaction.atomic():
         if product_ids is None:
             backend.rebuild()
@@ -131,10 +190,34 @@ SOURCE = """
 
 class _sqlite:
     @staticmethod
-    def ids_sql(words, *, name_only=False, any_word=False):
+    def ids_sql(ids):
+        # One parameter however many ids (SQLite caps the number of parameters).
+        return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+
+    @staticmethod
+    def query(words, *, name_only=False, any_word=False):
         terms = (" OR " if any_word else " AND ").join('"{}"*'.format(w.replace('"', '""')) for w in words)
-        query = f"{{name}} : ({terms})" if name_only else terms
-        return RawSQL("SELECT rowid FROM products_search WHERE products_search MATCH %s", [query])
+        return f"{{name}} : ({terms})" if name_only else terms
+
+    # FTS5 walks a match newest first (rowid descending) and stops at the limit.
+    NEWEST = (
+        "SELECT rowid, {tier} FROM products_search WHERE products_search MATCH %s"
+        " ORDER BY rowid DESC LIMIT %s"
+    )
+
+    @classmethod
+    def candidates(cls, words):
+        """(id, tier) rows: 3 every word in the name, 1 some word in the name, 0 anywhere."""
+        parts, params = [], []
+        tiers = [(3, cls.query(words, name_only=True)), (0, cls.query(words))]
+        if len(words) > 1:
+            tiers.append((1, cls.query(words, name_only=True, any_word=True)))
+        for tier, query in tiers:
+            parts.append("SELECT * FROM (" + cls.NEWEST.format(tier=tier) + ")")  # noqa: S608 (constant SQL)
+            params += [query, MAX_CANDIDATES + (1 if tier == 0 else 0)]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            return cursor.fetchall()
 
     @staticmethod
     def write(condition, params, delete_ids=None):
@@ -182,16 +265,35 @@ class _postgresql:
         " WHERE w ~ '^[[:alnum:]]+$' AND length(w) >= 3 {condition} ON CONFLICT DO NOTHING"
     )
 
+    # products_search_query() (migration 0003) builds the tsquery, widening a
+    # misspelt word to the known words nearest to it; as a sub-select it runs
+    # once per statement (an InitPlan) and the GIN index does the rest. LIMIT
+    # stops the bitmap's heap visits after that many matches. per statement (an InitPlan); LIMIT stops the
+    # GIN bitmap's heap visits after that many matches.
     @staticmethod
-    def ids_sql(words, *, name_only=False, any_word=False):
-        # products_search_query() (migration 0003) builds the tsquery, widening
-        # a misspelt word to the known words nearest to it; as a sub-select it
-        # runs once per query and the GIN index does the rest.
-        return RawSQL(
-            "SELECT product_id FROM products_search"
-            " WHERE document @@ (SELECT products_search_query(%s::text[], %s, %s))",
-            [list(words), "A" if name_only else "", " | " if any_word else " & "],
-        )
+    def ids_sql(ids):
+        # An array the planner starts from: a nested loop of primary key
+        # lookups, whatever other filters (a district, a category) offer.
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+
+    MATCH = (
+        "SELECT product_id, {tier} FROM products_search"
+        " WHERE document @@ (SELECT products_search_query(%s::text[], %s, %s)) LIMIT %s"
+    )
+
+    @classmethod
+    def candidates(cls, words):
+        """(id, tier) rows: 3 every word in the name, 1 some word in the name, 0 anywhere."""
+        tiers = [(3, "A", " & "), (0, "", " & ")]
+        if len(words) > 1:
+            tiers.append((1, "A", " | "))
+        parts, params = [], []
+        for tier, weight, joiner in tiers:
+            parts.append("(" + cls.MATCH.format(tier=tier) + ")")
+            params += [words, weight, joiner, MAX_CANDIDATES + (1 if tier == 0 else 0)]
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(parts), params)
+            return cursor.fetchall()
 
     @classmethod
     def write(cls, condition, params, delete_ids=None):

@@ -3,9 +3,11 @@ the FilterSet (products.filters) and the cached aggregates (products.cache)."""
 
 from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView
 
+from umkm_directory.http import conditional_page
 from umkm_directory.pagination import KnownCountPaginator, StrictPageMixin
 
 from . import cache
@@ -32,6 +34,28 @@ def _images():
     return Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
 
 
+class IdsFirstPaginator(KnownCountPaginator):
+    """Finds a page's ids first, then loads only those rows with their vendor,
+    district, category and pictures, in one statement:
+
+        ... WHERE id IN (SELECT id ... ORDER BY price, id LIMIT 24 OFFSET 4800)
+
+    The inner walk along the sort order's index carries only the joins the
+    filters need; the joins of a card are made for 24 rows, not for every row
+    the offset skips, so page 200 costs little more than page 1."""
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        queryset = self.object_list
+        rows = queryset.filter(pk__in=queryset.values("pk")[bottom:top]) if top > bottom else queryset.none()
+        return self._get_page(rows, number, self)
+
+
+@method_decorator(conditional_page(), name="dispatch")
 class ProductListView(StrictPageMixin, ListView):
     """/products/: the catalogue, searched and filtered by the GET parameters."""
 
@@ -44,7 +68,7 @@ class ProductListView(StrictPageMixin, ListView):
         return self.filterset.qs.for_listing()
 
     def get_paginator(self, queryset, per_page, **kwargs):
-        return KnownCountPaginator(queryset, per_page, count=self.filterset.count(), **kwargs)
+        return IdsFirstPaginator(queryset, per_page, count=self.filterset.count(), **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(
@@ -67,6 +91,7 @@ class CategoryProductListView(ProductListView):
         return super().get(request, *args, **kwargs)
 
 
+@method_decorator(conditional_page(), name="dispatch")
 class ProductDetailView(DetailView):
     """/products/<slug>/: one visible product, in three queries: the product
     with its vendor and category, its related products, and the pictures of all of them."""
@@ -123,6 +148,7 @@ class ProductDetailView(DetailView):
         return data
 
 
+@method_decorator(conditional_page(), name="dispatch")
 class HomeView(TemplateView):
     """/: search, category tiles with their counts, featured and newest products, districts."""
 

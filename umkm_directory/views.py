@@ -7,9 +7,14 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django.views.generic import RedirectView
 
+from .http import conditional_page, static_etag
+
+ROBOTS_MAX_AGE = 86400
+
 
 @require_GET
-@cache_control(public=True, max_age=86400)
+@conditional_page(static_etag, max_age=ROBOTS_MAX_AGE, page_cache=False)
+@cache_control(public=True, max_age=ROBOTS_MAX_AGE)
 def robots_txt(request):
     """Crawlers may read everything public; the admin is off limits. No query:
     this is the cheapest page of the site (the load benchmark's ceiling)."""

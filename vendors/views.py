@@ -7,10 +7,12 @@ from django import forms
 from django.conf import settings
 from django.db.models import Count, Window
 from django.http import Http404
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, ListView
 
+from umkm_directory.http import conditional_page
 from umkm_directory.pagination import KnownCountPaginator, StrictPageMixin, page_number
 
 from .models import District, Vendor
@@ -43,6 +45,7 @@ class VendorFilterForm(forms.Form):
         return queryset
 
 
+@method_decorator(conditional_page(), name="dispatch")
 class VendorListView(StrictPageMixin, ListView):
     """/vendors/: active vendors, searched by name and filtered by district."""
 
@@ -60,6 +63,7 @@ class VendorListView(StrictPageMixin, ListView):
         return super().get_context_data(form=self.form, **kwargs)
 
 
+@method_decorator(conditional_page(), name="dispatch")
 class VendorDetailView(DetailView):
     """/vendors/<slug>/: one active vendor and its visible products, in three
     queries: the vendor, one page of products carrying their total (a window

@@ -1,0 +1,133 @@
+#!/usr/bin/env python
+"""The SQL behind public pages, with PostgreSQL's EXPLAIN ANALYZE for each query.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/umkm_bench \\
+        .venv/bin/python bench/explain.py [--cached] [URL ...]
+
+Each URL is requested once through Django's test client with an empty cache
+(so the aggregate queries run too, unless --cached), every SQL statement is
+captured, and each is explained with its timing. Without URLs, a standard set
+is used (search with two filters, category pages 1 and 200, each sort order,
+district and certification filters, a product and a vendor page), with a real
+product, vendor and category picked from the database. Used for the plans in
+docs/performance.md.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def setup():
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "umkm_directory.settings")
+    os.environ.setdefault("LOG_LEVEL", "ERROR")
+    import django
+
+    django.setup()
+
+
+def standard_urls():
+    from django.db.models import Count
+
+    from products.models import Category, Product
+    from vendors.models import Vendor
+
+    visible = Product.objects.visible()
+    product = visible.order_by("-id").values_list("slug", flat=True).first()
+    vendor = (
+        Vendor.objects.active()
+        .filter(products__isnull=False)
+        .order_by("-id")
+        .values_list("slug", flat=True)
+        .first()
+    )
+    biggest = (
+        Category.objects.visible()
+        .filter(parent__isnull=False)
+        .annotate(n=Count("products"))
+        .order_by("-n")
+        .values_list("slug", flat=True)
+        .first()
+    )
+    top = Category.objects.visible().filter(parent__isnull=True).values_list("slug", flat=True).first()
+    # A word of a halal product of a vendor in Balikpapan Barat, so the search has results.
+    word = (
+        visible.filter(halal=True, vendor__district__slug="balikpapan-barat")
+        .order_by("-id")
+        .values_list("name", flat=True)
+        .first()
+        .split()[0]
+        .lower()
+    )
+    return [
+        ("search + 2 filters", f"/products/?q={word}&district=balikpapan-barat&cert=halal"),
+        ("category newest p1", f"/categories/{biggest}/"),
+        ("category newest p200", f"/categories/{biggest}/?page=200"),
+        ("top category name p3", f"/categories/{top}/?sort=name&page=3"),
+        ("price_asc p200", "/products/?sort=price_asc&page=200"),
+        ("price_desc", "/products/?sort=price_desc"),
+        ("name p200", "/products/?sort=name&page=200"),
+        ("district filter", "/products/?district=balikpapan-utara&page=2"),
+        ("cert filter", "/products/?cert=bpom&in_stock=1"),
+        ("product detail", f"/products/{product}/"),
+        ("vendor detail", f"/vendors/{vendor}/"),
+    ]
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("urls", nargs="*")
+    parser.add_argument(
+        "--cached", action="store_true", help="explain the queries of a request whose aggregates are cached"
+    )
+    parser.add_argument("--set", action="append", default=[], help="a session setting, e.g. jit=off")
+    parser.add_argument("--no-analyze", action="store_true", help="plans only, without running the queries")
+    args = parser.parse_args()
+    os.environ.setdefault("ALLOWED_HOSTS", "localhost")
+    setup()
+
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    import umkm_directory.http
+
+    umkm_directory.http.PAGE_CACHE_SECONDS = 0  # measure the view, not the page cache
+    client = Client(HTTP_HOST="localhost")
+    urls = [(url, url) for url in args.urls] or standard_urls()
+    explain = "EXPLAIN (COSTS OFF)" if args.no_analyze else "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING ON)"
+    for setting in args.set:
+        name, value = setting.split("=", 1)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET {name} = %s", [value])
+    for label, url in urls:
+        cache.clear()
+        if args.cached:
+            client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            elapsed = (time.perf_counter() - started) * 1000
+        summary = f"status {response.status_code}, {len(captured)} queries, {elapsed:.0f} ms in all"
+        print(f"\n## {label}: {url}\n{summary}")
+        for number, query in enumerate(captured.captured_queries, 1):
+            sql = query["sql"]
+            shown = sql[:600] + (" …" if len(sql) > 600 else "")
+            print(f"\n### query {number} ({float(query['time']) * 1000:.1f} ms)\n{shown}")
+            if connection.vendor != "postgresql" or not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute(f"{explain} {sql}")
+                print("\n".join("    " + row[0] for row in cursor.fetchall()))
+
+
+if __name__ == "__main__":
+    main()

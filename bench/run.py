@@ -1,0 +1,380 @@
+#!/usr/bin/env python
+"""Load benchmark: seed a fresh database, serve it with the production gunicorn
+config, drive it with wrk on loopback, print one table of ratios to the ceiling.
+
+    .venv/bin/python bench/run.py --db sqlite --products 100000
+    .venv/bin/python bench/run.py --db postgresql --products 1000000 --duration 30
+
+Workloads (all in the same run, against the same server):
+  ceiling   /robots.txt: the cheapest response through the full middleware stack
+  search    cold: q + two filters, every request a different URL (facet counts included)
+  browse    cold: category/catalogue pages without q, varied sort, district and deep pages
+  product   cold: product pages, every request a different product
+  vendor    cold: vendor pages, every request a different vendor
+  home      /
+  mix       shoppers' mix: Zipf-like popularity over a few thousand URLs, measured
+            after --warmup seconds of the same traffic (caches warm, as in production)
+Ratios (req/s of a row / req/s of the ceiling) are the figures that count: the
+machine is shared and noisy. Needs `wrk` (Debian: apt-get install wrk).
+"""
+
+import argparse
+import json
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+LUA = Path(__file__).with_name("rotate.lua")
+GUNICORN_CONF = ROOT / "umkm_directory" / "gunicorn.conf.py"
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def prepare_database(args, workdir):
+    if args.db == "sqlite":
+        path = workdir / "bench.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    name = args.pg_name
+    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", name], check=True)
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
+def server_env(args, database_url, workdir):
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SITE_URL=f"http://127.0.0.1:{args.port}",
+        # A private plain-HTTP test: the HTTPS protections are turned off.
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        SECURE_HSTS_SECONDS="0",
+        MEDIA_ROOT=str(workdir / "media"),
+        STATIC_ROOT=str(workdir / "static"),
+        WEB_CONCURRENCY=str(args.workers),
+        BIND=f"127.0.0.1:{args.port}",
+        PORT=str(args.port),
+    )
+    if args.redis:
+        env["REDIS_URL"] = args.redis
+        # A prefix of its own: nothing cached by an earlier run may warm this one.
+        env["CACHE_KEY_PREFIX"] = f"bench-{secrets.token_hex(4)}"
+    return env
+
+
+def manage(env, *argv, **kwargs):
+    return subprocess.run([PYTHON, str(ROOT / "manage.py"), *argv], env=env, cwd=ROOT, check=True, **kwargs)
+
+
+def make_urls(env, workdir, rng, count):
+    """Write one file of paths per workload, drawn from the seeded data."""
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "umkm_directory.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from products.models import Category, Certification, Product
+    from vendors.models import District, Vendor
+
+    # Fresh statistics after a bulk load: without them PostgreSQL plans the
+    # catalogue's joins blind (seconds instead of milliseconds at 1M rows).
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    log(f"  ANALYZE: {time.perf_counter() - started:.1f} s")
+
+    visible = Product.objects.visible()
+    total = visible.count()
+    ids = list(visible.order_by("?").values_list("slug", flat=True)[: max(count, 1)])
+    names = list(visible.order_by("?").values_list("name", flat=True)[:3000])
+    vendors = list(Vendor.objects.active().order_by("?").values_list("slug", flat=True)[:count])
+    categories = list(Category.objects.visible().values_list("slug", flat=True))
+    districts = list(District.objects.values_list("slug", flat=True))
+    certs = list(Certification.values)
+    words = sorted({w.lower() for n in names for w in n.split() if len(w) >= 4 and w.isalpha()})
+    sorts = ["newest", "price_asc", "price_desc", "name"]
+    log(f"  {total} visible products, {len(vendors)} vendors sampled, {len(words)} search words")
+
+    def filters(k):
+        options = [
+            ("district", lambda: rng.choice(districts)),
+            ("category", lambda: rng.choice(categories)),
+            ("cert", lambda: rng.choice(certs)),
+            ("price_max", lambda: rng.choice([25000, 50000, 100000, 250000])),
+            ("in_stock", lambda: "1"),
+            ("export_ready", lambda: "1"),
+        ]
+        return {key: make() for key, make in rng.sample(options, k)}
+
+    def search_url():
+        word = rng.choice(words)
+        q = word[: rng.randint(4, len(word))] if rng.random() < 0.3 else word
+        if rng.random() < 0.3:
+            q += " " + rng.choice(words)
+        params = {"q": q, **filters(2)}
+        if rng.random() < 0.3:
+            params["sort"] = rng.choice(sorts)
+        return "/products/?" + urlencode(params)
+
+    per_page = 24
+    # Real page counts, so every browse URL exists (a 404 would be a non-2xx):
+    # per category (top-level ones include their subcategories) and per district.
+    from django.db.models import Count
+
+    by_category = dict(visible.values_list("category_id").annotate(n=Count("pk")).order_by())
+    tree = list(Category.objects.visible().values_list("id", "slug", "parent_id"))
+    category_pages = {}
+    for pk, slug, _parent in tree:
+        n = by_category.get(pk, 0) + sum(by_category.get(c, 0) for c, _, p in tree if p == pk)
+        if n:
+            category_pages[slug] = -(-n // per_page)
+    by_district = dict(visible.values_list("vendor__district__slug").annotate(n=Count("pk")).order_by())
+    district_pages = {slug: -(-n // per_page) for slug, n in by_district.items() if n}
+    all_pages = -(-total // per_page)
+    log(f"  {all_pages} catalogue pages; largest category {max(category_pages.values())} pages")
+
+    def page_in(pages):
+        """Page 1-3, a random page up to 200, or page 200 (or the last page if fewer).
+        Shoppers go deep, but not to page 5,000: past page 200 a listing is
+        narrowed with filters (docs/performance.md)."""
+        deepest = min(200, pages)
+        return rng.choice([1, 1, 2, 3, rng.randint(1, deepest), deepest])
+
+    def browse_url():
+        params = {"sort": rng.choice(sorts)}
+        kind = rng.random()
+        if kind < 0.5:
+            slug = rng.choice(list(category_pages))
+            page = page_in(category_pages[slug])
+            path = f"/categories/{slug}/?"
+        elif kind < 0.75:
+            slug = rng.choice(list(district_pages))
+            params["district"] = slug
+            page = page_in(district_pages[slug])
+            path = "/products/?"
+        else:
+            page = page_in(all_pages)
+            path = "/products/?"
+        if page > 1:
+            params["page"] = page
+        return path + urlencode(params)
+
+    def unique(make, n):
+        seen = []
+        found = set()
+        for _ in range(n * 5):
+            url = make()
+            if url not in found:
+                found.add(url)
+                seen.append(url)
+            if len(seen) >= n:
+                break
+        return seen
+
+    files = {
+        "ceiling": ["/robots.txt"],
+        "search": unique(search_url, count),
+        "browse": unique(browse_url, count),
+        "product": [f"/products/{slug}/" for slug in ids],
+        "vendor": [f"/vendors/{slug}/" for slug in vendors],
+        "home": ["/"],
+    }
+    pool = (
+        rng.sample(files["product"], min(1500, len(files["product"])))
+        + rng.sample(files["browse"], min(700, len(files["browse"])))
+        + rng.sample(files["search"], min(500, len(files["search"])))
+        + rng.sample(files["vendor"], min(300, len(files["vendor"])))
+        + ["/", "/products/", "/vendors/"]
+    )
+    rng.shuffle(pool)
+    weights = [1 / (rank + 1) for rank in range(len(pool))]  # Zipf, s = 1
+    files["mix"] = rng.choices(pool, weights=weights, k=count * 2)
+
+    paths = {}
+    for name, urls in files.items():
+        paths[name] = workdir / f"urls-{name}.txt"
+        paths[name].write_text("\n".join(urls) + "\n")
+    return paths, total
+
+
+def start_server(env, args):
+    if not GUNICORN_CONF.exists():
+        sys.exit(f"missing {GUNICORN_CONF}")
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", args.port)) == 0:
+            sys.exit(f"port {args.port} is already in use: stop that server or pass --port")
+    cmd = [str(Path(PYTHON).with_name("gunicorn")), "-c", str(GUNICORN_CONF), "umkm_directory.wsgi"]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, start_new_session=True)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{args.port}/robots.txt", timeout=2).read()  # noqa: S310
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    stop_server(proc)
+    sys.exit("gunicorn did not start")
+
+
+def stop_server(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def worker_rss_mb(proc):
+    """Resident memory of each gunicorn worker (children of the master), in MB."""
+    result = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if int(fields.get("PPid", "0")) == proc.pid and "VmRSS" in fields:
+            result.append(int(fields["VmRSS"].split()[0]) / 1024)
+    return result
+
+
+def wrk(args, path_file, duration):
+    cmd = [
+        "wrk",
+        "-t2",
+        f"-c{args.connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(LUA),
+        f"http://127.0.0.1:{args.port}",
+        "--",
+        str(path_file),
+        "2",  # wrk threads (-t2), for rotate.lua's offsets
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    line = [x for x in out.splitlines() if x.startswith("{")][-1]
+    data = json.loads(line)
+    data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+    return data
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--products", type=int, default=10000)
+    parser.add_argument("--duration", type=int, default=20, help="seconds per workload")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8777)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--redis", default="", help="REDIS_URL for the cache (default: local memory)")
+    parser.add_argument("--pg-name", default="umkm_bench")
+    parser.add_argument("--workdir", default="/tmp/umkm-bench")
+    parser.add_argument("--reuse", action="store_true", help="keep the database seeded by the last run")
+    parser.add_argument("--only", default="", help="comma-separated workloads to run")
+    parser.add_argument("--warmup", type=int, default=10, help="seconds of unmeasured mix before the mix row")
+    parser.add_argument("--seed-only", action="store_true", help="create and seed the database, then stop")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install wrk")
+
+    workdir = Path(args.workdir) / f"{args.db}-{args.products}"
+    workdir.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(args.seed)
+
+    if args.reuse:
+        database_url = (
+            f"sqlite:///{workdir / 'bench.sqlite3'}"
+            if args.db == "sqlite"
+            else f"postgres://postgres@127.0.0.1:5432/{args.pg_name}"
+        )
+    else:
+        database_url = prepare_database(args, workdir)
+    env = server_env(args, database_url, workdir)
+    if not args.reuse:
+        manage(env, "migrate", "--verbosity", "0")
+        log(f"seeding {args.products} products on {args.db}…")
+        started = time.perf_counter()
+        manage(env, "seed_demo", "--products", str(args.products), "--seed", str(args.seed))
+        seed_seconds = time.perf_counter() - started
+        log(f"seed_demo --products {args.products}: {seed_seconds:.1f} s")
+    else:
+        manage(env, "migrate", "--verbosity", "0")  # new indexes reach a reused database
+        seed_seconds = None
+    if args.seed_only:
+        return
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    paths, total = make_urls(env, workdir, rng, count=20000)
+
+    proc = start_server(env, args)
+    rows = []
+    try:
+        order = ["ceiling", "search", "browse", "product", "vendor", "home", "mix"]
+        if args.only:
+            order = ["ceiling"] + [w for w in args.only.split(",") if w != "ceiling"]
+        wrk(args, paths["ceiling"], 3)  # warm up the workers
+        for name in order:
+            if name == "mix" and args.warmup:
+                # The mix measures a site in its steady state, caches warm.
+                log(f"  mix warm-up ({args.warmup} s, not measured)…")
+                wrk(args, paths[name], args.warmup)
+            log(f"  {name}…")
+            rows.append((name, wrk(args, paths[name], args.duration)))
+        rss = worker_rss_mb(proc)
+    finally:
+        stop_server(proc)
+
+    ceiling = rows[0][1]["rps"]
+    print(
+        f"\n{args.db}, {total} visible products ({args.products} seeded), {args.workers} workers, "
+        f"{args.connections} connections, {args.duration} s per row"
+    )
+    if seed_seconds is not None:
+        print(f"seed_demo: {seed_seconds:.1f} s")
+    print(f"{'workload':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'errors':>8}{'ratio':>8}")
+    for name, r in rows:
+        print(
+            f"{name:<10}{r['rps']:>9.1f}{r['p50_us'] / 1000:>9.1f}{r['p99_us'] / 1000:>9.1f}"
+            f"{r['non2xx']:>9}{r['errors']:>8}{r['rps'] / ceiling:>8.3f}"
+        )
+    print("worker RSS after the run (MB): " + ", ".join(f"{m:.0f}" for m in rss))
+    out = workdir / "result.json"
+    out.write_text(
+        json.dumps(
+            {"args": vars(args), "seed_seconds": seed_seconds, "rows": dict(rows), "rss_mb": rss}, indent=2
+        )
+    )
+    for name, r in rows:
+        if r.get("first_bad"):
+            print(f"{name}: first non-2xx status {r['first_bad']}")
+    bad = sum(r["non2xx"] + r["errors"] for _, r in rows)
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Conditional responses for the public pages: an ETag that changes whenever
+the page could, and a 304 without rendering when the browser already holds it.
+
+The ETag is NOT a hash of the body (every page carries a per-request masked
+CSRF token for the language switch, so two bodies never match). It is derived
+from what the page depends on:
+
+- the catalogue version (products.cache.version()), which moves on with every
+  edit of a product, picture, vendor or category (signals, importer, seeder);
+- the full path with its query string;
+- the active language (pages vary on the language cookie);
+- the visitor's CSRF cookie, so a page never outlives the token it embeds
+  (logging in rotates it);
+- BUILD: a digest of the site's own code, templates and translations, so a
+  release that changes a page changes every ETag.
+
+Computing it costs one cache read and no database query.
+
+The rendered page is also kept in the cache (compressed) under the same
+parts minus the visitor's CSRF token, which is cut out before storing and put
+back, freshly masked, for each visitor: a popular page is rendered once per
+catalogue version and language, whoever asks. An edit retires it with the
+version, like every cached aggregate.
+
+Pages are sent with
+``Cache-Control: max-age=0, must-revalidate``: a browser keeps its copy but asks
+each time, getting a 304 (a few hundred bytes, no rendering) while nothing
+changed, and the new page on the very next request after an edit.
+"""
+
+import hashlib
+import re
+import zlib
+from functools import cache, wraps
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache as django_cache
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
+from django.views.decorators.http import condition
+
+# Change it to retire every ETag by hand (BUILD already follows the code).
+ETAG_SALT = "1"
+# Seconds a rendered page stays in the server's cache (the version retires it sooner).
+PAGE_CACHE_SECONDS = 10 * 60
+# The language switch's hidden token: cut out of a stored page, put back per visitor.
+_TOKEN_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+_TOKEN_MARK = b"\x00csrf\x00"
+# Seconds a browser may show a public page without asking again. 0: an edit
+# shows on the next request; the revalidation is a cheap 304.
+PUBLIC_MAX_AGE = 0
+
+_BUILD_SOURCES = ("umkm_directory", "products", "vendors", "templates", "locale")
+_BUILD_SUFFIXES = {".py", ".html", ".txt", ".mo"}
+
+
+@cache
+def build():
+    """A short digest of the site's own code, templates and translations, the
+    same on every instance running the same release (computed once per process)."""
+    digest = hashlib.sha256()
+    root = Path(settings.BASE_DIR)
+    for source in _BUILD_SOURCES:
+        for path in sorted((root / source).rglob("*")):
+            if path.suffix in _BUILD_SUFFIXES and "migrations" not in path.parts and path.is_file():
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _etag(request, *parts):
+    key = "|".join([ETAG_SALT, build(), get_language() or "", request.get_full_path(), *map(str, parts)])
+    return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+
+
+def _csrf_secret(request):
+    """The visitor's CSRF secret (from the cookie, as CsrfViewMiddleware read
+    it), or a new one: the page's language switch needs it anyway, and the
+    response then sets the cookie, so the ETag sent stays valid."""
+    if "CSRF_COOKIE" not in request.META:
+        get_token(request)
+    return request.META["CSRF_COOKIE"]
+
+
+def _catalogue_version(request):
+    """products.cache.version(), read once per request."""
+    if not hasattr(request, "_catalogue_version"):
+        from products.cache import version  # umkm_directory wires products and vendors
+
+        request._catalogue_version = version()
+    return request._catalogue_version
+
+
+def catalogue_etag(request, *args, **kwargs):
+    """The ETag of a catalogue page: it changes with the catalogue version,
+    the path and query, the language and the CSRF cookie."""
+    return _etag(request, _catalogue_version(request), _csrf_secret(request))
+
+
+def _page_key(request):
+    return "page:" + _etag(request, _catalogue_version(request))
+
+
+def cached_page(view):
+    """Serve a GET view's 200 page from the cache (see the module docstring);
+    on a miss call the view and store what it rendered."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if request.method != "GET":
+            return view(request, *args, **kwargs)
+        key = _page_key(request)
+        stored = django_cache.get(key)
+        if stored is not None:
+            content_type, body = stored
+            token = get_token(request).encode()
+            return HttpResponse(zlib.decompress(body).replace(_TOKEN_MARK, token), content_type=content_type)
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and callable(response.render):
+            response.render()
+        if response.status_code == 200 and not response.streaming and not response.cookies:
+            body = _TOKEN_FIELD.sub(rb"\1" + _TOKEN_MARK + rb"\2", response.content)
+            django_cache.set(key, (response["Content-Type"], zlib.compress(body, 1)), PAGE_CACHE_SECONDS)
+        return response
+
+    return wrapped
+
+
+def static_etag(request, *args, **kwargs):
+    """The ETag of a page that depends on no data (robots.txt)."""
+    return _etag(request, request.get_host())
+
+
+def conditional_page(etag_func=catalogue_etag, max_age=PUBLIC_MAX_AGE, *, page_cache=True):
+    """Decorate a public GET view: answer 304 to a matching If-None-Match
+    without calling the view, else send the page (from the page cache when
+    ``page_cache``) with its ETag and the Cache-Control above."""
+
+    def decorator(view):
+        conditional = condition(etag_func=etag_func)(cached_page(view) if page_cache else view)
+
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            response = conditional(request, *args, **kwargs)
+            if response.status_code in (200, 304) and "Cache-Control" not in response:
+                if max_age:
+                    patch_cache_control(response, max_age=max_age)
+                else:
+                    patch_cache_control(response, max_age=0, must_revalidate=True)
+            return response
+
+        return wrapped
+
+    return decorator
