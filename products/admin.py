@@ -6,6 +6,7 @@ from django.utils.translation import ngettext
 
 from vendors.admin import VendorOwnedAdminMixin, admin_thumbnail
 
+from . import cache
 from .images import ProductImageForm
 from .models import Category, Certification, Product, ProductImage
 
@@ -150,6 +151,7 @@ class ProductAdmin(VendorOwnedAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Jadikan produk unggulan"), permissions=["feature"])
     def feature(self, request, queryset):
         count = queryset.update(featured=True)
+        cache.bump()  # a bulk update sends no signal: retire the cached home page and counts
         self.message_user(
             request,
             ngettext("%(count)d produk dijadikan unggulan.", "%(count)d produk dijadikan unggulan.", count)
@@ -160,6 +162,7 @@ class ProductAdmin(VendorOwnedAdminMixin, admin.ModelAdmin):
     @admin.action(description=_("Batalkan status unggulan"), permissions=["feature"])
     def unfeature(self, request, queryset):
         count = queryset.update(featured=False)
+        cache.bump()
         self.message_user(
             request,
             ngettext("%(count)d produk tidak lagi unggulan.", "%(count)d produk tidak lagi unggulan.", count)

@@ -209,7 +209,14 @@ class VendorAdmin(VendorOwnedAdminMixin, admin.ModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def _set_flag(self, request, queryset, message, **flags):
-        count = queryset.update(**flags)
+        # One save per vendor, not queryset.update(): the save signals keep the
+        # public catalogue (cached pages, counts, search) in step with the change.
+        count = 0
+        for vendor in queryset:
+            for field, value in flags.items():
+                setattr(vendor, field, value)
+            vendor.save(update_fields=[*flags, "updated_at"])
+            count += 1
         self.message_user(request, message(count) % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("Tandai terverifikasi"), permissions=["verify"])

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
+from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
@@ -375,3 +376,27 @@ def test_category_parent_choices_are_top_level_only(curator_client):
     assert top in choices
     assert sub not in choices
     assert Category.objects.count() == 2
+
+
+def featured_section(html):
+    """The home page's "Produk unggulan" section (empty when there is none)."""
+    start = html.find('aria-labelledby="featured-title"')
+    return html[start : html.find("</section>", start)] if start >= 0 else ""
+
+
+def test_featuring_through_the_action_shows_on_the_home_page_at_once(client):
+    from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+
+    from tests.factories import ProductFactory, curator_user
+
+    product = ProductFactory(name="Lempok Durian Asli", featured=False)
+    assert "Lempok Durian Asli" not in featured_section(client.get(reverse("home")).text)  # now cached
+    staff = Client()
+    staff.force_login(curator_user())
+
+    staff.post(
+        reverse("admin:products_product_changelist"),
+        {"action": "feature", ACTION_CHECKBOX_NAME: [product.pk]},
+    )
+
+    assert "Lempok Durian Asli" in featured_section(client.get(reverse("home")).text)

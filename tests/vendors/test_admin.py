@@ -314,3 +314,18 @@ def test_a_bad_logo_gets_a_message_in_the_form_and_nothing_is_stored(vendor_clie
     assert not own_vendor.logo
     media = settings.MEDIA_ROOT
     assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
+
+
+def test_deactivating_through_the_action_hides_the_products_on_the_next_request(
+    curator_client, own_vendor, client
+):
+    from tests.factories import ProductFactory
+
+    product = ProductFactory(vendor=own_vendor, name="Amplang Ikan Belida")
+    assert client.get(product.get_absolute_url()).status_code == 200
+    assert "Amplang Ikan Belida" in client.get(reverse("products:list")).text  # now cached
+
+    curator_client.post(reverse(VENDORS), {"action": "deactivate", ACTION_CHECKBOX_NAME: [own_vendor.pk]})
+
+    assert client.get(product.get_absolute_url()).status_code == 404
+    assert "Amplang Ikan Belida" not in client.get(reverse("products:list")).text
