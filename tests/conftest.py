@@ -35,6 +35,7 @@ def _restore_seeded_rows():
     from importlib import import_module
 
     from django.apps import apps
+    from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
 
     from vendors.models import District
@@ -45,6 +46,9 @@ def _restore_seeded_rows():
     for name, codes in ((VENDOR_GROUP, VENDOR_PERMISSIONS), (CURATOR_GROUP, CURATOR_PERMISSIONS)):
         group, created = Group.objects.get_or_create(name=name)
         if created:
+            # A flush may have emptied the permission table too.
+            for app_config in apps.get_app_configs():
+                create_permissions(app_config, verbosity=0)
             pairs = (code.split(".") for code in codes)
             group.permissions.set(
                 [
