@@ -88,3 +88,22 @@ def _isolated_settings(settings, tmp_path):
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def vendor_client(client, own_vendor):
+    """The test client logged in as a vendor account of ``own_vendor`` (a
+    fixture each admin test module defines for its own catalogue)."""
+    from tests.factories import vendor_user
+
+    client.force_login(vendor_user(own_vendor))
+    return client
+
+
+@pytest.fixture
+def curator_client(client):
+    """The test client logged in as a curator."""
+    from tests.factories import curator_user
+
+    client.force_login(curator_user())
+    return client

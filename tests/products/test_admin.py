@@ -62,18 +62,6 @@ def other_product(other_vendor):
     return ProductFactory(vendor=other_vendor, name="Kerupuk Udang", price=30000)
 
 
-@pytest.fixture
-def vendor_client(client, own_vendor):
-    client.force_login(vendor_user(own_vendor))
-    return client
-
-
-@pytest.fixture
-def curator_client(client):
-    client.force_login(curator_user())
-    return client
-
-
 def input_names(response):
     """Names of the editable fields of the admin form on the page."""
     return set(response.context["adminform"].form.fields)
@@ -387,7 +375,7 @@ def featured_section(html):
 def test_featuring_through_the_action_shows_on_the_home_page_at_once(client):
     from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
-    from tests.factories import ProductFactory, curator_user
+    from tests.factories import ProductFactory
 
     product = ProductFactory(name="Lempok Durian Asli", featured=False)
     assert "Lempok Durian Asli" not in featured_section(client.get(reverse("home")).text)  # now cached

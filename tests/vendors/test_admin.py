@@ -49,18 +49,6 @@ def other_vendor():
     return VendorFactory(name="Kerupuk Pak Budi", description="Kerupuk udang asli.")
 
 
-@pytest.fixture
-def vendor_client(client, own_vendor):
-    client.force_login(vendor_user(own_vendor))
-    return client
-
-
-@pytest.fixture
-def curator_client(client):
-    client.force_login(curator_user())
-    return client
-
-
 # --- A vendor account and its profile --------------------------------------------------
 
 
