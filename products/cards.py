@@ -1,28 +1,24 @@
-"""``{% product_card product %}``: a product card (products/_card.html),
-rendered once per product, catalogue version and language and then served
-from the cache.
+"""The product card (products/_card.html), rendered once per product,
+catalogue version and language and then served from the cache.
 
 A list page shows 24 cards and the same product shows up on many pages (its
 category, sort orders, search results, related products, its vendor's page),
-so most cards are found in the cache. Any edit moves the catalogue version
-on (products.cache) and with it every card's key; no card is ever stale."""
+so many cards are found in the cache. Any edit moves the catalogue version
+on (products.cache) and with it every card's key; no card is ever stale.
+Templates call it as ``{{ product_card(product) }}`` (umkm_directory.templating)."""
 
-from django import template
 from django.core.cache import cache as django_cache
 from django.template.loader import get_template
 from django.utils.translation import get_language
 
-from products import cache
-
-register = template.Library()
+from . import cache
 
 CARD_TEMPLATE = "products/_card.html"
 CARD_CACHE_SECONDS = 60 * 60
 
 
-def _version(context):
+def request_version(request):
     """The catalogue version, read once per request (shared with umkm_directory.http)."""
-    request = context.get("request")
     if request is None:
         return cache.version()
     if not hasattr(request, "_catalogue_version"):
@@ -30,11 +26,9 @@ def _version(context):
     return request._catalogue_version
 
 
-@register.simple_tag(takes_context=True)
-def product_card(context, product):
-    """The card of ``product`` (from Product.objects.for_listing()), as
-    ``{% include "products/_card.html" with product=product only %}`` renders it."""
-    key = f"card:{_version(context)}:{get_language()}:{product.pk}"
+def card_html(request, product):
+    """The card of ``product`` (from Product.objects.for_listing()), as HTML."""
+    key = f"card:{request_version(request)}:{get_language()}:{product.pk}"
     html = django_cache.get(key)
     if html is None:
         html = get_template(CARD_TEMPLATE).render({"product": product})

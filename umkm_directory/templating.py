@@ -1,0 +1,131 @@
+"""The Jinja2 environment of the public pages (settings.TEMPLATES).
+
+Why Jinja2 for the public pages: they are the site's hot path, and Django's
+template language cost 15–30 ms a page here (a node per tag, a context lookup
+per variable, an include per card) against a 0.6 ms ceiling for the cheapest
+response; Jinja2 compiles a template to Python and renders the same page
+several times faster (docs/performance.md). The admin, the forms' widgets and
+django-axes' lockout page keep Django's templates (second engine).
+
+What the templates get besides their context:
+- ``_``/``gettext``/``ngettext``/``pgettext``: Django's translations, new-style
+  (``_("Produk asli UMKM %(city)s", city=CITY_NAME)``: the values are escaped,
+  the msgids are those Django's ``{% blocktranslate %}`` produced, so the
+  existing catalogue keeps working; ``manage.py makemessages`` reads them
+  through umkm_directory/management/commands/makemessages.py);
+- ``url(name, *args)``, ``static(path)``, ``querystring(request, **changes)``;
+- ``language()``: the active language code; ``other_languages()``: the
+  languages the switch offers;
+- ``SITE_NAME``, ``CITY_NAME``;
+- the catalogue's helpers (products.templatetags.catalogue) as filters, and
+  ``product_card(product)``, the cached product card.
+Django's backend adds ``request``, ``csrf_input`` and ``csrf_token``.
+"""
+
+from django.conf import settings
+from django.template.defaultfilters import truncatechars, truncatewords
+from django.template.defaulttags import querystring as django_querystring
+from django.templatetags.static import static
+from django.urls import get_script_prefix, reverse
+from django.utils import translation
+from django.utils.html import linebreaks
+from jinja2 import Environment, pass_context
+from markupsafe import Markup
+
+
+# Per-process memos. A page asks for the same few addresses, static files and
+# interface strings on every request; reverse(), the static files manifest and
+# the translation machinery cost 10–40 µs a call, a dict lookup far less. All
+# three answers are fixed for the life of a process (URLconf, manifest and
+# compiled catalogues are read at start-up); the language and script prefix
+# are part of the keys.
+_URLS = {}
+_STATIC = {}
+_MESSAGES = {}
+
+
+def url(name, *args):
+    """``{{ url("products:category", slug) }}``: Django's reverse(), memoised."""
+    key = (get_script_prefix(), name, *args)
+    found = _URLS.get(key)
+    if found is None:
+        found = reverse(name, args=args or None)
+        if len(_URLS) < 10_000:  # bounded: slugs are many
+            _URLS[key] = found
+    return found
+
+
+def static_url(path):
+    """``{{ static("css/site.css") }}``: the hashed file's address, memoised."""
+    found = _STATIC.get(path)
+    if found is None:
+        found = _STATIC[path] = static(path)
+    return found
+
+
+def gettext(message):
+    """Django's gettext, memoised per language (the catalogues are read once per process)."""
+    key = (translation.get_language(), message)
+    found = _MESSAGES.get(key)
+    if found is None:
+        found = _MESSAGES[key] = translation.gettext(message)
+    return found
+
+
+def querystring(request, **changes):
+    """The request's query string with ``changes`` (None removes a key), as
+    Django's ``{% querystring %}`` tag writes it (``?a=1&b=2``)."""
+    return django_querystring(None, request.GET, **changes)
+
+
+def other_languages():
+    """The languages the switch offers: every configured one but the active one,
+    as (code, name in that language)."""
+    active = translation.get_language()
+    return [
+        (code, translation.get_language_info(code)["name_local"])
+        for code, _name in settings.LANGUAGES
+        if code != active
+    ]
+
+
+@pass_context
+def product_card(context, product):
+    # Imported here: umkm_directory is wired to the apps, not the reverse.
+    from products.cards import card_html
+
+    return Markup(card_html(context.get("request"), product))
+
+
+def environment(**options):
+    from products.templatetags import catalogue
+
+    env = Environment(extensions=["jinja2.ext.i18n"], **options)
+    env.install_gettext_callables(
+        gettext=gettext,
+        ngettext=translation.ngettext,
+        pgettext=translation.pgettext,
+        npgettext=translation.npgettext,
+        newstyle=True,
+    )
+    env.globals.update(
+        url=url,
+        static=static_url,
+        querystring=querystring,
+        language=translation.get_language,
+        other_languages=other_languages,
+        product_card=product_card,
+        SITE_NAME=settings.SITE_NAME,
+        CITY_NAME=settings.CITY_NAME,
+    )
+    env.filters.update(
+        rupiah=catalogue.rupiah,
+        number=catalogue.number,
+        absolute=catalogue.absolute_url,
+        wa_link=catalogue.whatsapp_url,
+        jsonld=catalogue.jsonld,
+        truncatechars=truncatechars,
+        truncatewords=truncatewords,
+        linebreaks=lambda value: linebreaks(value, autoescape=True),
+    )
+    return env
