@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import time
 from collections import namedtuple
 from pathlib import Path
@@ -31,6 +32,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -85,8 +87,39 @@ def _grow_stamp():
         )
 
 
+# The version read once per request: a catalogue page asks for it a dozen
+# times (its ETag, cards, counts, reference data), each a cache read and, on
+# local memory, a stat() of the stamp. Per thread; forgotten when the request
+# ends and whenever this process bumps the version.
+_request = threading.local()
+
+
+def _request_started(**kwargs):
+    _request.active = True
+    _request.version = None
+
+
+def _request_finished(**kwargs):
+    _request.active = False
+    _request.version = None
+
+
+request_started.connect(_request_started, dispatch_uid="catalogue-version-request-started")
+request_finished.connect(_request_finished, dispatch_uid="catalogue-version-request-finished")
+
+
 def version():
-    """The current catalogue version (an integer)."""
+    """The current catalogue version (an integer), read once per request."""
+    memo = getattr(_request, "version", None)
+    if memo is not None:
+        return memo
+    current = _read_version()
+    if getattr(_request, "active", False):
+        _request.version = current
+    return current
+
+
+def _read_version():
     current = cache.get(VERSION_KEY)
     if current is None:
         # Start from the clock, not from 1: a version key evicted from the
@@ -99,6 +132,7 @@ def version():
 
 
 def _increment():
+    _request.version = None
     if _process_local():
         _grow_stamp()
     try:

@@ -75,10 +75,13 @@ def _seeded_rows(request):
 @pytest.fixture(autouse=True)
 def _isolated_settings(settings, tmp_path):
     """Uploads go to a temporary folder; static files need no collectstatic;
-    passwords hash fast; each test starts with an empty cache."""
+    passwords hash fast; each test starts with an empty cache and its own stamp."""
     settings.MEDIA_ROOT = tmp_path / "media"
     # Real hashers cost ~0.5 s a login on this machine; tests check behaviour, not hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A stamp of its own (products.cache): another test run on this machine
+    # using an in-memory database of the same name must not move our version.
+    settings.CATALOGUE_STAMP_FILE = str(tmp_path / "catalogue.stamp")
     settings.WHITENOISE_AUTOREFRESH = True  # serve from the finders: no collectstatic in tests
     settings.STORAGES = {
         **settings.STORAGES,
