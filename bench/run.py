@@ -246,7 +246,10 @@ def stop_server(proc):
 
 
 def worker_rss_mb(proc):
-    """Resident memory of each gunicorn worker (children of the master), in MB."""
+    """Resident memory of each gunicorn worker (children of the master), in MB:
+    (all of it, its anonymous part). The difference is file-backed: shared
+    libraries and, on SQLite, the memory-mapped database file (mmap_size),
+    which the kernel shares between workers and reclaims under pressure."""
     result = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -254,7 +257,8 @@ def worker_rss_mb(proc):
         except OSError:
             continue
         if int(fields.get("PPid", "0")) == proc.pid and "VmRSS" in fields:
-            result.append(int(fields["VmRSS"].split()[0]) / 1024)
+            anon = fields.get("RssAnon", fields["VmRSS"])
+            result.append((int(fields["VmRSS"].split()[0]) / 1024, int(anon.split()[0]) / 1024))
     return result
 
 
@@ -362,7 +366,10 @@ def main():
             f"{name:<10}{r['rps']:>9.1f}{r['p50_us'] / 1000:>9.1f}{r['p99_us'] / 1000:>9.1f}"
             f"{r['non2xx']:>9}{r['errors']:>8}{r['rps'] / ceiling:>8.3f}"
         )
-    print("worker RSS after the run (MB): " + ", ".join(f"{m:.0f}" for m in rss))
+    print(
+        "worker RSS after the run (MB, of which anonymous): "
+        + ", ".join(f"{total:.0f} ({anon:.0f})" for total, anon in rss)
+    )
     out = workdir / "result.json"
     out.write_text(
         json.dumps(
