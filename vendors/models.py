@@ -4,8 +4,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from umkm_directory.links import slug_url
 
 from .phone import format_whatsapp, normalize_whatsapp
 from .roles import is_curator
@@ -120,7 +121,7 @@ class Vendor(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("vendors:detail", kwargs={"slug": self.slug})
+        return slug_url("vendors:detail", self.slug)
 
     def clean(self):
         super().clean()
