@@ -20,7 +20,7 @@ What the templates get besides their context:
   languages the switch offers;
 - ``SITE_NAME``, ``CITY_NAME``;
 - the catalogue's helpers (products.templatetags.catalogue) as filters, and
-  ``product_card(product)``, the cached product card.
+  ``product_cards(products)``, the cached product cards.
 Django's backend adds ``request``, ``csrf_input`` and ``csrf_token``.
 """
 
@@ -106,12 +106,13 @@ def other_languages():
 
 
 @pass_context
-def product_card(context, product):
+def product_cards(context, products):
+    """The cached cards of ``products`` (products.cards), as HTML."""
     # Imported here: umkm_directory is wired to the apps, not the reverse.
-    from products.cards import card_html
+    from products.cards import cards_html
 
     # HTML rendered (and escaped) by products/_card.html itself.
-    return Markup(card_html(context.get("request"), product))  # noqa: S704
+    return Markup(cards_html(context.get("request"), products))  # noqa: S704
 
 
 def environment(**options):
@@ -129,7 +130,7 @@ def environment(**options):
         querystring=querystring,
         language=translation.get_language,
         other_languages=other_languages,
-        product_card=product_card,
+        product_cards=product_cards,
         SITE_NAME=settings.SITE_NAME,
         CITY_NAME=settings.CITY_NAME,
     )
