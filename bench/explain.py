@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""The SQL behind public pages, with PostgreSQL's EXPLAIN ANALYZE for each query.
+"""The SQL behind public pages, with PostgreSQL's EXPLAIN ANALYZE for each query
+(on SQLite: EXPLAIN QUERY PLAN and the query timed once more, warm).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/umkm_bench \\
         .venv/bin/python bench/explain.py [--cached] [URL ...]
@@ -79,6 +80,36 @@ def standard_urls():
     ]
 
 
+class _Listed:
+    status_code = "list"
+
+
+def list_queries(url):
+    """The SQL of a catalogue or category page as the list view runs it (the
+    filters, the counts, the page of 24 by id first), without the template."""
+    from urllib.parse import urlsplit
+
+    from django.http import QueryDict
+    from django.urls import resolve
+
+    from products.filters import ProductFilter
+    from products.models import Category
+    from products.views import IdsFirstPaginator
+
+    parts = urlsplit(url)
+    match = resolve(parts.path)
+    category = None
+    if "slug" in match.kwargs:
+        category = Category.objects.visible().select_related("parent").get(slug=match.kwargs["slug"])
+    data = QueryDict(parts.query)
+    filterset = ProductFilter(data, category=category)
+    paginator = IdsFirstPaginator(filterset.qs.for_listing(), 24, count=filterset.count())
+    filterset.facets()
+    page = paginator.page(min(int(data.get("page", 1)), paginator.num_pages))
+    list(page.object_list)
+    return _Listed()
+
+
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -89,6 +120,12 @@ def main():
     )
     parser.add_argument("--set", action="append", default=[], help="a session setting, e.g. jit=off")
     parser.add_argument("--no-analyze", action="store_true", help="plans only, without running the queries")
+    parser.add_argument(
+        "--list-only",
+        action="store_true",
+        help="catalogue and category URLs only: run the list view's queries (counts, the page of "
+        "ids, its rows) without rendering the page",
+    )
     args = parser.parse_args()
     os.environ.setdefault("ALLOWED_HOSTS", "localhost")
     setup()
@@ -108,25 +145,48 @@ def main():
         name, value = setting.split("=", 1)
         with connection.cursor() as cursor:
             cursor.execute(f"SET {name} = %s", [value])
+    get = list_queries if args.list_only else client.get
     for label, url in urls:
         cache.clear()
         if args.cached:
-            client.get(url)
-        with CaptureQueriesContext(connection) as captured:
+            get(url)
+        statements = []
+
+        def record(execute, sql, params, many, context, statements=statements):
             started = time.perf_counter()
-            response = client.get(url)
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                statements.append((sql, params, time.perf_counter() - started))
+
+        with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(record):
+            started = time.perf_counter()
+            response = get(url)
             elapsed = (time.perf_counter() - started) * 1000
         summary = f"status {response.status_code}, {len(captured)} queries, {elapsed:.0f} ms in all"
         print(f"\n## {label}: {url}\n{summary}")
-        for number, query in enumerate(captured.captured_queries, 1):
+        for number, (query, (raw, params, seconds)) in enumerate(
+            zip(captured.captured_queries, statements, strict=True), 1
+        ):
             sql = query["sql"]
             shown = sql[:600] + (" …" if len(sql) > 600 else "")
-            print(f"\n### query {number} ({float(query['time']) * 1000:.1f} ms)\n{shown}")
-            if connection.vendor != "postgresql" or not sql.lstrip().upper().startswith("SELECT"):
+            print(f"\n### query {number} ({seconds * 1000:.1f} ms)\n{shown}")
+            if not sql.lstrip().upper().startswith("SELECT"):
                 continue
             with connection.cursor() as cursor:
-                cursor.execute(f"{explain} {sql}")
-                print("\n".join("    " + row[0] for row in cursor.fetchall()))
+                if connection.vendor == "postgresql":
+                    cursor.execute(f"{explain} {sql}")
+                    print("\n".join("    " + row[0] for row in cursor.fetchall()))
+                    continue
+                # SQLite: the query plan, then the same statement (same bound
+                # parameters) run again, warm, and timed.
+                cursor.execute(f"EXPLAIN QUERY PLAN {raw}", params)
+                print("\n".join(f"    {row[1]:>3} {row[3]}" for row in cursor.fetchall()))
+                if not args.no_analyze:
+                    started = time.perf_counter()
+                    cursor.execute(raw, params)
+                    cursor.fetchall()
+                    print(f"    (run again: {(time.perf_counter() - started) * 1000:.1f} ms)")
 
 
 if __name__ == "__main__":

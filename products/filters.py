@@ -289,11 +289,11 @@ class ProductFilter(django_filters.FilterSet):
         params, text = self._resolved.params, self._resolved.text
         qs = self.queryset
         if params["scope"] is not None:
-            qs = qs.filter(category_id__in=params["scope"])
+            qs = _in_categories(qs, params["scope"])
         if params["q"] is not None:
             qs = search.matching(qs, text)
         if params["category"] is not None and without != "category":
-            qs = qs.filter(category_id__in=params["category"])
+            qs = _in_categories(qs, params["category"])
         if params["district"] is not None and without != "district":
             qs = qs.filter(vendor__district_id=params["district"])
         if params["vendor"] is not None:
@@ -532,6 +532,15 @@ def cube():
         return [(*key, count) for key, count in cells.items()]
 
     return cache.get_or_compute("cube", compute)
+
+
+def _in_categories(queryset, ids):
+    """``queryset`` within these categories (a list from _with_children): a
+    top-level category with its subcategories through top_category (one
+    index per sort order), otherwise by category id."""
+    if len(ids) > 1:
+        return queryset.in_top_category(ids[0])
+    return queryset.filter(category_id__in=ids)
 
 
 def _with_children(category_id, tree):

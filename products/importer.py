@@ -43,7 +43,7 @@ from vendors.models import District, Vendor
 from vendors.phone import normalize_whatsapp
 
 from . import search
-from .models import Availability, Category, Certification, Product, Status
+from .models import Availability, Category, Certification, Product, Status, top_category_ids
 
 BATCH_SIZE = 2000
 MAX_KEPT_PROBLEMS = 1000
@@ -869,6 +869,7 @@ def _write_products(rows, *, batch_size, match_existing, reindex, progress):
         on_batch=_reindex_written if reindex else None,
     )
     category_ids = dict(Category.objects.values_list("slug", "id"))
+    top_ids = top_category_ids()
     done = 0
     for batch in _batches(rows, batch_size):
         vendor_slugs = {values["vendor"] for values in batch}
@@ -877,6 +878,7 @@ def _write_products(rows, *, batch_size, match_existing, reindex, progress):
             values = dict(values)
             values["vendor_id"] = vendor_ids[values.pop("vendor")]
             values["category_id"] = category_ids[values.pop("category")]
+            values["top_category_id"] = top_ids[values["category_id"]]
             writer.add(values)
         writer.flush()
         done += len(batch)
@@ -915,6 +917,19 @@ def _reindex_products_of(kind):
             search.reindex(chunk)
 
     return on_batch
+
+
+def refresh_statistics():
+    """Let the database's planner see the rows a bulk load wrote: ANALYZE
+    (and on PostgreSQL, outside a transaction, VACUUM of the products, which
+    marks their pages all-visible so the catalogue's covering indexes are
+    read without visiting the table). Until autovacuum gets there, a freshly
+    loaded catalogue is otherwise planned blind: at 1,000,000 products list
+    pages took seconds instead of milliseconds (docs/performance.md)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            cursor.execute(f"VACUUM (ANALYZE) {Product._meta.db_table}")
+        cursor.execute("ANALYZE")
 
 
 def bump_catalogue_cache():
@@ -982,4 +997,5 @@ def import_catalogue(
             transaction.set_rollback(True)
     if not dry_run:
         bump_catalogue_cache()
+        refresh_statistics()
     return ImportResult(counts=counts, seconds=time.monotonic() - started, dry_run=dry_run)

@@ -1,9 +1,11 @@
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
-from django.urls import reverse
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from umkm_directory.links import slug_url
 from vendors.models import Vendor
 from vendors.roles import is_curator
 
@@ -13,9 +15,31 @@ class CategoryQuerySet(models.QuerySet):
         """Active categories whose parent (if any) is active too."""
         return self.filter(active=True).filter(Q(parent__isnull=True) | Q(parent__active=True))
 
+    def hidden(self):
+        """The categories visible() leaves out (usually none)."""
+        return self.exclude(pk__in=Category.objects.visible())
+
     def top_level(self):
         """Categories without a parent."""
         return self.filter(parent__isnull=True)
+
+    def update(self, **kwargs):
+        """QuerySet.update(), keeping Product.top_category right when parents change."""
+        if not {"parent", "parent_id"} & set(kwargs):
+            return super().update(**kwargs)
+        ids = list(self.values_list("pk", flat=True))
+        count = super().update(**kwargs)
+        Product.objects.filter(category_id__in=ids).sync_top_category()
+        return count
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        """QuerySet.bulk_update(), keeping Product.top_category right when parents change
+        (the importer writes categories this way)."""
+        objs = list(objs)
+        count = super().bulk_update(objs, fields, *args, **kwargs)
+        if {"parent", "parent_id"} & set(fields):
+            Product.objects.filter(category_id__in=[obj.pk for obj in objs]).sync_top_category()
+        return count
 
 
 class Category(models.Model):
@@ -54,8 +78,15 @@ class Category(models.Model):
     def __str__(self):
         return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # A category moved under another parent (or made top-level) moves its
+        # products' top_category with it; nothing is written otherwise.
+        top = self.parent_id or self.pk
+        Product.objects.filter(category_id=self.pk).exclude(top_category_id=top).update(top_category_id=top)
+
     def get_absolute_url(self):
-        return reverse("products:category", kwargs={"slug": self.slug})
+        return slug_url("products:category", self.slug)
 
     def clean(self):
         super().clean()
@@ -93,14 +124,47 @@ class Certification(models.TextChoices):
     SNI = "sni", _("SNI")
 
 
+def top_category_ids():
+    """{category id: the id of its top-level category (itself when top-level)}."""
+    return dict(Category.objects.values_list("id", Coalesce("parent_id", "id")))
+
+
+_COMPILED = {}
+
+
+def _compiled_once(name, build):
+    """The ids of ``build()`` (a QuerySet taking no values from the request) as
+    SQL compiled once per process and database. visible() is part of nearly
+    every public query, and Django would build and compile these subqueries
+    anew each time (~1.5 ms, more than running them); the rules themselves
+    stay written in the ORM (Category.objects.hidden(), Vendor.active)."""
+    key = (connections["default"].vendor, name)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        compiled = _COMPILED[key] = build().values("pk").query.sql_with_params()
+    # Compiled by Django from a fixed QuerySet: no outside text reaches it.
+    return RawSQL(*compiled)  # noqa: S611
+
+
 class ProductQuerySet(models.QuerySet):
     def visible(self):
         """THE rule of what the public may see: a published product of an
-        active vendor in a visible category (active, with an active parent)."""
-        return self.filter(
-            status=Status.PUBLISHED,
-            vendor__active=True,
-            category__in=Category.objects.visible(),
+        active vendor in a visible category (active, with an active parent).
+
+        Written as "published, not one of an inactive vendor's products, not
+        in a hidden category" (vendor and category are required foreign keys,
+        so this is the same set): the two short lists (usually a few
+        thousand inactive vendors, read from their own index, and no hidden
+        category) are hashed once per query and checked against each index
+        entry, which carries vendor_id and category_id (migration 0006). A
+        join would look up the vendor and the category of every row a list
+        walks, and a deep page's OFFSET walks thousands."""
+        inactive_vendors = _compiled_once("inactive_vendors", lambda: Vendor.objects.filter(active=False))
+        hidden_categories = _compiled_once("hidden_categories", Category.objects.hidden)
+        return (
+            self.filter(status=Status.PUBLISHED)
+            .exclude(vendor_id__in=inactive_vendors)
+            .exclude(category_id__in=hidden_categories)
         )
 
     def for_listing(self):
@@ -121,6 +185,60 @@ class ProductQuerySet(models.QuerySet):
         """Products holding every one of the given certification codes."""
         return self.filter(**{code: True for code in codes if code in Certification.values})
 
+    def in_top_category(self, category_id):
+        """Products of a top-level category and of all its subcategories: one
+        equality on top_category, which has an index per sort order
+        (migration 0006). ``category_id IN (top, subcategories...)`` would
+        walk the whole catalogue's sort index and filter, and names and
+        prices cluster by category, so a page could read 100,000+ rows."""
+        return self.filter(top_category_id=category_id)
+
+    # --- keeping top_category right: every write of category_id goes through these
+
+    def sync_top_category(self):
+        """Set top_category from the category tree where it is wrong (a few
+        UPDATEs, one per top-level category; nothing written when right)."""
+        groups = {}
+        for category_id, top in top_category_ids().items():
+            groups.setdefault(top, []).append(category_id)
+        count = 0
+        for top, ids in groups.items():
+            count += self.filter(category_id__in=ids).exclude(top_category_id=top).update(top_category_id=top)
+        return count
+
+    def update(self, **kwargs):
+        """QuerySet.update(), keeping top_category right when the category changes."""
+        value = kwargs.get("category", kwargs.get("category_id"))
+        if ("category" in kwargs or "category_id" in kwargs) and "top_category_id" not in kwargs:
+            if isinstance(value, models.Model | int):
+                pk = value.pk if isinstance(value, models.Model) else value
+                kwargs["top_category_id"] = top_category_ids().get(pk)
+            else:  # an expression: sync after the update
+                ids = list(self.values_list("pk", flat=True))
+                count = super().update(**kwargs)
+                Product.objects.filter(pk__in=ids).sync_top_category()
+                return count
+        return super().update(**kwargs)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        """QuerySet.bulk_create(), filling top_category from the category."""
+        objs = list(objs)
+        tops = top_category_ids()
+        for obj in objs:
+            obj.top_category_id = tops.get(obj.category_id)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        """QuerySet.bulk_update(), keeping top_category right when the category changes."""
+        objs, fields = list(objs), list(fields)
+        if {"category", "category_id"} & set(fields):
+            tops = top_category_ids()
+            for obj in objs:
+                obj.top_category_id = tops.get(obj.category_id)
+            if not {"top_category", "top_category_id"} & set(fields):
+                fields.append("top_category")
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
 
 class Product(models.Model):
     """A product a UMKM makes and sells."""
@@ -130,6 +248,19 @@ class Product(models.Model):
     )
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("kategori")
+    )
+    # The top-level category of ``category`` (itself when top-level), kept by
+    # Product.save(), the QuerySet's update/bulk_create/bulk_update, Category
+    # saves and the importer: a top-level category page filters on it with an
+    # index per sort order (migration 0006). Not a rule: only a shortcut.
+    top_category = models.ForeignKey(
+        Category,
+        on_delete=models.PROTECT,
+        null=True,
+        editable=False,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("kategori utama"),
     )
     name = models.CharField(_("nama produk"), max_length=150)
     slug = models.SlugField(
@@ -191,8 +322,15 @@ class Product(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.top_category_id = top_category_ids().get(self.category_id) if self.category_id else None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"category", "category_id"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "top_category"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
-        return reverse("products:detail", kwargs={"slug": self.slug})
+        return slug_url("products:detail", self.slug)
 
     @property
     def certifications(self):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from products import search
 from products.demo_data import DemoCatalogue, vendor_row
 from products.images import attach_image
-from products.importer import bump_catalogue_cache, write_catalogue
+from products.importer import bump_catalogue_cache, refresh_statistics, write_catalogue
 from products.models import Category, Product
 from vendors.models import District, Vendor
 
@@ -113,6 +113,9 @@ class Command(BaseCommand):
         pictures = self._pictures(seed, base_products, jobs=jobs or os.cpu_count() or 1)
         bump_catalogue_cache()
         self._phase(verbosity, _("gambar"), phase)
+        phase = time.monotonic()
+        refresh_statistics()
+        self._phase(verbosity, _("statistik (ANALYZE)"), phase)
 
         self.stdout.write(
             _(

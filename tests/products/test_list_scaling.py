@@ -1,0 +1,220 @@
+"""The catalogue's list queries at a cost independent of the table's size
+(docs/performance.md): the denormalised Product.top_category stays right on
+every path that writes a product's category or a category's parent; the
+visibility rule still means what it meant; a top-level category page filters
+on top_category; deep pages are the same rows as before; the bulk loaders
+refresh the planner's statistics."""
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+
+from products import cache
+from products.filters import ProductFilter
+from products.importer import import_catalogue
+from products.models import Category, Product, Status
+from products.views import IdsFirstPaginator
+from tests.factories import CategoryFactory, ProductFactory, VendorFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def tree():
+    food = CategoryFactory(name="Makanan", slug="makanan", position=1)
+    craft = CategoryFactory(name="Kerajinan", slug="kerajinan", position=2)
+    snacks = CategoryFactory(name="Amplang", slug="amplang", parent=food)
+    cakes = CategoryFactory(name="Kue", slug="kue", parent=food)
+    rattan = CategoryFactory(name="Rotan", slug="rotan", parent=craft)
+    return {"food": food, "craft": craft, "snacks": snacks, "cakes": cakes, "rattan": rattan}
+
+
+def tops(*products):
+    return [Product.objects.values_list("top_category_id", flat=True).get(pk=p.pk) for p in products]
+
+
+# --- top_category follows every write ---------------------------------------
+
+
+def test_save_sets_the_top_level_category(tree):
+    sub = ProductFactory(category=tree["snacks"])
+    top = ProductFactory(category=tree["food"])
+    assert tops(sub, top) == [tree["food"].pk, tree["food"].pk]
+
+    sub.category = tree["rattan"]
+    sub.save(update_fields=["category"])
+    assert tops(sub) == [tree["craft"].pk]
+
+
+def test_queryset_update_of_the_category_moves_top_category(tree):
+    product = ProductFactory(category=tree["snacks"])
+    Product.objects.filter(pk=product.pk).update(category=tree["rattan"])
+    assert tops(product) == [tree["craft"].pk]
+    Product.objects.filter(pk=product.pk).update(category_id=tree["cakes"].pk)
+    assert tops(product) == [tree["food"].pk]
+
+
+def test_bulk_create_and_bulk_update_fill_top_category(tree):
+    vendor = VendorFactory()
+    made = Product.objects.bulk_create(
+        Product(vendor=vendor, category=tree["snacks"], name=f"P {i}", slug=f"p-{i}", price=1000)
+        for i in range(3)
+    )
+    assert {p.top_category_id for p in Product.objects.filter(slug__startswith="p-")} == {tree["food"].pk}
+    for product in made:
+        product.category = tree["rattan"]
+    Product.objects.bulk_update(made, ["category"])
+    assert {p.top_category_id for p in Product.objects.filter(slug__startswith="p-")} == {tree["craft"].pk}
+
+
+def test_moving_a_subcategory_moves_its_products(tree):
+    product = ProductFactory(category=tree["snacks"])
+    tree["snacks"].parent = tree["craft"]
+    tree["snacks"].save()
+    assert tops(product) == [tree["craft"].pk]
+
+    Category.objects.filter(pk=tree["snacks"].pk).update(parent=tree["food"])
+    assert tops(product) == [tree["food"].pk]
+
+    # Made a top-level category itself.
+    tree["snacks"].refresh_from_db()
+    tree["snacks"].parent = None
+    tree["snacks"].save()
+    assert tops(product) == [tree["snacks"].pk]
+
+
+def _csv(path, header, rows):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    return path
+
+
+def test_the_importer_fills_and_moves_top_category(tmp_path, tree):
+    vendor = VendorFactory(slug="usaha-1")
+    products = _csv(
+        tmp_path / "products.csv",
+        ["slug", "vendor", "category", "name", "price"],
+        [["impor-1", vendor.slug, "amplang", "Amplang Impor", "35000"]],
+    )
+    import_catalogue(products=products)
+    product = Product.objects.get(slug="impor-1")
+    assert tops(product) == [tree["food"].pk]
+
+    # The register moves the subcategory under another parent.
+    categories = _csv(
+        tmp_path / "categories.csv",
+        ["slug", "name", "parent"],
+        [["kerajinan", "Kerajinan", ""], ["amplang", "Amplang", "kerajinan"]],
+    )
+    import_catalogue(categories=categories)
+    assert tops(product) == [tree["craft"].pk]
+
+
+def test_seed_demo_fills_top_category_and_refreshes_statistics(monkeypatch):
+    from django.core.management import call_command
+
+    from products.demo_data import DemoCatalogue
+    from products.management.commands import seed_demo
+
+    # No pictures (see tests/products/test_seed_demo.py): the rows are what counts here.
+    monkeypatch.setattr(seed_demo, "attach_picture", lambda product, data: None)
+    monkeypatch.setattr(DemoCatalogue, "picture", lambda self, row: b"")
+    with CaptureQueriesContext(connection) as captured:
+        call_command("seed_demo", "--products", "300", verbosity=0, stdout=io.StringIO())
+    assert Product.objects.count() == 300
+    wrong = [
+        p.slug
+        for p in Product.objects.select_related("category")
+        if p.top_category_id != (p.category.parent_id or p.category_id)
+    ]
+    assert wrong == []
+    assert any(q["sql"].strip().upper().startswith("ANALYZE") for q in captured.captured_queries)
+
+
+# --- the rule of what the public sees is unchanged ----------------------------
+
+
+def test_visible_is_still_published_active_vendor_visible_category(tree):
+    shown = ProductFactory(category=tree["snacks"])
+    ProductFactory(category=tree["snacks"], status=Status.DRAFT)
+    ProductFactory(category=tree["snacks"], vendor=VendorFactory(active=False))
+    hidden_parent = CategoryFactory(slug="tersembunyi", active=False)
+    ProductFactory(category=CategoryFactory(slug="anak", parent=hidden_parent))
+    ProductFactory(category=CategoryFactory(slug="nonaktif", parent=tree["food"], active=False))
+    assert list(Product.objects.visible()) == [shown]
+
+
+def test_visible_joins_no_vendor_row(tree):
+    """The rule checks two short id lists, not a vendor per product."""
+    sql = str(Product.objects.visible().values("pk").query).lower()
+    assert "join" not in sql.split("where")[0]
+
+
+def test_a_top_level_category_page_filters_on_top_category(tree):
+    direct = ProductFactory(category=tree["food"], name="Langsung")
+    sub = ProductFactory(category=tree["snacks"], name="Amplang")
+    ProductFactory(category=tree["rattan"], name="Tas Rotan")
+    ProductFactory(category=CategoryFactory(slug="lama", parent=tree["food"], active=False))
+
+    cache.bump()
+    filterset = ProductFilter(QueryDict("sort=name"), category=tree["food"])
+    assert "top_category_id" in str(filterset.qs.query).split("WHERE", 1)[1]
+    assert list(filterset.qs) == [sub, direct]
+    assert filterset.count() == 2
+
+    # The catalogue's ?category= of a top-level category too; a subcategory by its id.
+    assert list(ProductFilter(QueryDict("category=makanan&sort=name")).qs) == [sub, direct]
+    snacks = ProductFilter(QueryDict("category=amplang"))
+    assert "top_category_id" not in str(snacks.qs.query).split("WHERE", 1)[1]
+    assert list(snacks.qs) == [sub]
+
+
+@pytest.mark.parametrize("sort", ["newest", "price_asc", "price_desc", "name"])
+def test_deep_pages_are_the_rows_of_the_whole_ordered_list(tree, sort):
+    vendors = [VendorFactory(), VendorFactory(active=False)]
+    for i in range(30):
+        ProductFactory(
+            category=[tree["snacks"], tree["cakes"], tree["rattan"]][i % 3],
+            vendor=vendors[i % 7 == 0],
+            price=1000 + (i * 37) % 11 * 100,
+            name=f"Produk {(i * 13) % 30:02d}",
+        )
+    cache.bump()
+    filterset = ProductFilter(QueryDict(f"sort={sort}"), category=tree["food"])
+    expected = [
+        p.pk
+        for p in Product.objects.visible()
+        .filter(category__parent=tree["food"])
+        .order_by(*filterset.qs.query.order_by)
+    ]
+    # As the list view pages (ids first, then the rows of the page).
+    pages = IdsFirstPaginator(filterset.qs.for_listing(), 4, count=filterset.count())
+    seen = [p.pk for number in pages.page_range for p in pages.page(number).object_list]
+    assert seen == expected
+    assert len(expected) == filterset.count()
+
+
+# --- statistics after bulk loads -----------------------------------------------
+
+
+def test_the_import_refreshes_the_planner_statistics(tmp_path, tree):
+    vendor = VendorFactory(slug="usaha-1")
+    products = _csv(
+        tmp_path / "products.csv",
+        ["slug", "vendor", "category", "name", "price"],
+        [["impor-1", vendor.slug, "amplang", "Amplang Impor", "35000"]],
+    )
+    with CaptureQueriesContext(connection) as captured:
+        import_catalogue(products=products)
+    assert any(q["sql"].strip().upper().startswith("ANALYZE") for q in captured.captured_queries)
+
+    with CaptureQueriesContext(connection) as captured:
+        import_catalogue(products=products, dry_run=True)
+    assert not any("ANALYZE" in q["sql"].upper() for q in captured.captured_queries)
