@@ -36,11 +36,11 @@ def _card_template():
     return engines["jinja2"].env.get_template(CARD_TEMPLATE)
 
 
-def cards_html(request, products):
-    """The cards of ``products`` (from Product.objects.for_listing()), as one HTML string."""
+def card_list(request, products):
+    """The card of each of ``products`` (from Product.objects.for_listing()), as HTML strings."""
     products = list(products)
     if not products:
-        return ""
+        return []
     prefix = f"card:{request_version(request)}:{get_language()}:"
     keys = [f"{prefix}{product.pk}" for product in products]
     found = django_cache.get_many(keys)
@@ -51,4 +51,9 @@ def cards_html(request, products):
             if key not in found:
                 missing[key] = found[key] = template.render(product=product)
         django_cache.set_many(missing, CARD_CACHE_SECONDS)
-    return "".join(found[key] for key in keys)
+    return [found[key] for key in keys]
+
+
+def cards_html(request, products):
+    """The cards of ``products``, as one HTML string."""
+    return "".join(card_list(request, products))

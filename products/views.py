@@ -5,6 +5,8 @@ from django.core.cache import cache as django_cache
 from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, ListView, TemplateView
 
@@ -12,6 +14,7 @@ from umkm_directory.http import conditional_page
 from umkm_directory.pagination import KnownCountPaginator, StrictPageMixin
 
 from . import cache
+from .cards import card_list
 from .filters import SORT_CHOICES, ProductFilter
 from .models import Availability, Category, Product, ProductImage
 from .templatetags.catalogue import absolute_url
@@ -95,8 +98,8 @@ class CategoryProductListView(ProductListView):
 @method_decorator(conditional_page(), name="dispatch")
 class ProductDetailView(DetailView):
     """/products/<slug>/: one visible product with its vendor and category,
-    its pictures, and related products: the category's newest ones, cached per
-    category and catalogue version (three queries on a miss, two after)."""
+    its pictures, and related products: the cards of the category's newest
+    ones, cached per category (three queries on a miss, two after)."""
 
     template_name = "products/product_detail.html"
 
@@ -105,28 +108,31 @@ class ProductDetailView(DetailView):
 
     def get_context_data(self, **kwargs):
         product = self.object
-        # The category's newest products are shared by all its product pages:
-        # cached once per category and catalogue version, pictures included.
-        # On a miss their pictures come in the same query as the product's.
-        key = cache.key("category_products", product.category_id)
+        # The cards of the category's newest products are shared by all its
+        # product pages: cached once per category, language and catalogue
+        # version (as HTML: nothing to rebuild). On a miss the products'
+        # pictures come in the same query as the product's own.
+        key = cache.key("category_cards", [product.category_id, get_language()])
         newest = django_cache.get(key)
         if newest is None:
-            newest = list(
+            rows = list(
                 Product.objects.visible()
                 .filter(category_id=product.category_id)
                 .select_related("vendor__district", "category")[: RELATED_PRODUCTS + 1]
             )
-            prefetch_related_objects([product, *newest], _images())
+            prefetch_related_objects([product, *rows], _images())
+            newest = list(zip((row.pk for row in rows), card_list(self.request, rows), strict=True))
             django_cache.set(key, newest)
             images = list(product.images.all())
         else:
             # A plain query: the prefetch machinery costs more than the query.
             images = list(ProductImage.objects.filter(product_id=product.pk).order_by("position", "id"))
-        related = [row for row in newest if row.pk != product.pk][:RELATED_PRODUCTS]
+        related = [card for pk, card in newest if pk != product.pk][:RELATED_PRODUCTS]
         url = absolute_url(product.get_absolute_url())
         return super().get_context_data(
             images=images,
-            related_products=related,
+            # HTML rendered and escaped by products/_card.html.
+            related_cards=mark_safe("".join(related)),  # noqa: S308
             page_url=url,
             whatsapp_message=_("Halo %(vendor)s, saya ingin memesan %(product)s: %(url)s")
             % {"vendor": product.vendor.name, "product": product.name, "url": url},
