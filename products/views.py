@@ -3,6 +3,7 @@ the FilterSet (products.filters) and the cached aggregates (products.cache)."""
 
 from django.core.cache import cache as django_cache
 from django.db.models import Prefetch, prefetch_related_objects
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.utils.safestring import mark_safe
@@ -12,6 +13,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from umkm_directory.http import conditional_page
 from umkm_directory.pagination import KnownCountPaginator, StrictPageMixin
+from umkm_directory.prepared import PreparedQuery
 
 from . import cache
 from .cards import card_list
@@ -95,6 +97,17 @@ class CategoryProductListView(ProductListView):
         return super().get(request, *args, **kwargs)
 
 
+# The product page's two lookups, compiled once per process (umkm_directory.prepared).
+PRODUCT_BY_SLUG = PreparedQuery(
+    lambda slug: (
+        Product.objects.visible().select_related("vendor__district", "category__parent").filter(slug=slug)
+    )
+)
+PICTURES_OF = PreparedQuery(
+    lambda product_id: ProductImage.objects.filter(product_id=product_id).order_by("position", "id")
+)
+
+
 @method_decorator(conditional_page(), name="dispatch")
 class ProductDetailView(DetailView):
     """/products/<slug>/: one visible product with its vendor and category,
@@ -103,8 +116,11 @@ class ProductDetailView(DetailView):
 
     template_name = "products/product_detail.html"
 
-    def get_queryset(self):
-        return Product.objects.visible().select_related("vendor__district", "category__parent")
+    def get_object(self, queryset=None):
+        found = PRODUCT_BY_SLUG.fetch(slug=self.kwargs["slug"])
+        if not found:
+            raise Http404("No visible product at this address")
+        return found[0]
 
     def get_context_data(self, **kwargs):
         product = self.object
@@ -126,7 +142,7 @@ class ProductDetailView(DetailView):
             images = list(product.images.all())
         else:
             # A plain query: the prefetch machinery costs more than the query.
-            images = list(ProductImage.objects.filter(product_id=product.pk).order_by("position", "id"))
+            images = PICTURES_OF.fetch(product_id=product.pk)
         related = [card for pk, card in newest if pk != product.pk][:RELATED_PRODUCTS]
         url = absolute_url(product.get_absolute_url())
         return super().get_context_data(

@@ -521,3 +521,33 @@ def test_prices_follow_the_language(client, catalogue):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     body = html(get(client, "/products/tas-anyaman-rotan/"))
     assert "Rp 1,250,000" in body
+
+
+def test_product_pages_show_their_own_pictures_whether_or_not_related_products_are_cached(
+    client, settings, tmp_path
+):
+    """The first product page of a category loads the category's related cards
+    with its pictures; the next ones read them from the cache and load only
+    their own pictures (a separate, prepared query)."""
+    from PIL import Image
+
+    from products.images import attach_image
+    from tests.factories import CategoryFactory, ProductFactory
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    category = CategoryFactory(slug="anyaman", name="Anyaman")
+    first = ProductFactory(slug="tas-rotan", name="Tas Rotan", category=category)
+    second = ProductFactory(slug="topi-purun", name="Topi Purun", category=category)
+    attach_image(first, Image.new("RGB", (320, 240), (200, 40, 40)), alt="Tas rotan merah")
+    attach_image(second, Image.new("RGB", (320, 240), (40, 40, 200)), alt="Topi purun biru")
+
+    pages = [
+        (first, "Tas rotan merah", "Topi purun biru", "Topi Purun"),
+        (second, "Topi purun biru", "Tas rotan merah", "Tas Rotan"),
+    ]
+    for product, alt, other_alt, other_name in pages:
+        html = client.get(product.get_absolute_url()).content.decode()
+        gallery = html.split('class="gallery"', 1)[1].split("</ul>", 1)[0]
+        assert f'alt="{alt}"' in gallery and other_alt not in gallery
+        related = html.split('id="related-title"', 1)[1]
+        assert re.findall(r'class="card__name">([^<]+)<', related) == [other_name]

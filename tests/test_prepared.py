@@ -1,0 +1,76 @@
+"""umkm_directory.prepared: a lookup compiled once gives what the QuerySet gives."""
+
+import pytest
+from django.db.models import Count, Prefetch
+
+from products.models import Product, ProductImage, Status
+from tests.factories import CategoryFactory, ProductFactory, VendorFactory
+from umkm_directory.prepared import PreparedQuery
+
+pytestmark = pytest.mark.django_db
+
+BY_SLUG = PreparedQuery(
+    lambda slug: (
+        Product.objects.visible().select_related("vendor__district", "category__parent").filter(slug=slug)
+    )
+)
+
+
+def test_rows_match_the_queryset_with_their_related_objects_loaded(django_assert_num_queries):
+    parent = CategoryFactory(slug="makanan", name="Makanan")
+    product = ProductFactory(
+        slug="amplang", name="Amplang", price=32000, category=CategoryFactory(parent=parent)
+    )
+    expected = Product.objects.select_related("vendor__district", "category__parent").get(pk=product.pk)
+
+    with django_assert_num_queries(1):
+        (found,) = BY_SLUG.fetch(slug="amplang")
+        # select_related objects come with the row: no query for them.
+        assert found.category.parent.name == "Makanan"
+        assert found.vendor.district.name == expected.vendor.district.name
+
+    fields = [field.attname for field in Product._meta.concrete_fields]
+    assert [getattr(found, name) for name in fields] == [getattr(expected, name) for name in fields]
+    assert found.created_at == expected.created_at  # converters applied (aware datetimes on SQLite too)
+    assert found._state.adding is False and found._state.db == "default"
+
+
+def test_the_values_change_per_call_and_the_rules_of_the_queryset_hold():
+    ProductFactory(slug="satu", name="Satu")
+    ProductFactory(slug="dua", name="Dua")
+    ProductFactory(slug="draf", status=Status.DRAFT)
+    ProductFactory(slug="tutup", vendor=VendorFactory(active=False))
+
+    assert [p.name for p in BY_SLUG.fetch(slug="satu")] == ["Satu"]
+    assert [p.name for p in BY_SLUG.fetch(slug="dua")] == ["Dua"]
+    assert BY_SLUG.fetch(slug="draf") == []  # visible() is part of the compiled SQL
+    assert BY_SLUG.fetch(slug="tutup") == []
+    assert BY_SLUG.fetch(slug="tidak-ada") == []
+    assert BY_SLUG.fetch(slug="satu' OR '1'='1") == []  # a value, never SQL
+
+
+def test_ordering_and_several_rows():
+    product = ProductFactory()
+    # Rows only: bulk_create skips the processing of a real upload.
+    ProductImage.objects.bulk_create(
+        ProductImage(product=product, image=f"p{n}.jpg", width=640, height=480, position=n) for n in (2, 0, 1)
+    )
+    pictures = PreparedQuery(
+        lambda product_id: ProductImage.objects.filter(product_id=product_id).order_by("position")
+    )
+    assert [image.position for image in pictures.fetch(product_id=product.pk)] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda slug: Product.objects.filter(slug=slug).annotate(n=Count("images")),
+        lambda slug: Product.objects.filter(slug=slug).prefetch_related(Prefetch("images")),
+        lambda slug: Product.objects.filter(slug=slug).values("name"),
+        lambda slug: Product.objects.filter(name=slug, slug=slug),  # the value twice
+        lambda slug: Product.objects.all(),  # the value nowhere
+    ],
+)
+def test_shapes_it_cannot_prepare_are_refused(build):
+    with pytest.raises(ValueError):
+        PreparedQuery(build).fetch(slug="x")
