@@ -147,7 +147,7 @@ class ProductDetailView(DetailView):
         url = absolute_url(product.get_absolute_url())
         return super().get_context_data(
             images=images,
-            # HTML rendered and escaped by products/_card.html.
+            # HTML built and escaped by products.cards.card_html.
             related_cards=mark_safe("".join(related)),  # noqa: S308
             page_url=url,
             whatsapp_message=_("Halo %(vendor)s, saya ingin memesan %(product)s: %(url)s")

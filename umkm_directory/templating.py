@@ -20,7 +20,8 @@ What the templates get besides their context:
   languages the switch offers;
 - ``SITE_NAME``, ``CITY_NAME``;
 - the catalogue's helpers (products.templatetags.catalogue) as filters, and
-  ``product_cards(products)``, the cached product cards.
+  ``product_cards(products)``, the cached product cards, and
+  ``picture(image, alt=..., sizes=..., variant=..., loading=...)`` (products.cards).
 Django's backend adds ``request``, ``csrf_input`` and ``csrf_token``.
 """
 
@@ -111,11 +112,12 @@ def product_cards(context, products):
     # Imported here: umkm_directory is wired to the apps, not the reverse.
     from products.cards import cards_html
 
-    # HTML rendered (and escaped) by products/_card.html itself.
+    # HTML built (and escaped) by products.cards.card_html.
     return Markup(cards_html(context.get("request"), products))  # noqa: S704
 
 
 def environment(**options):
+    from products.cards import picture_html
     from products.templatetags import catalogue
 
     # Django's backend passes autoescape=True; it is never turned off here.
@@ -131,6 +133,7 @@ def environment(**options):
         language=translation.get_language,
         other_languages=other_languages,
         product_cards=product_cards,
+        picture=picture_html,
         SITE_NAME=settings.SITE_NAME,
         CITY_NAME=settings.CITY_NAME,
     )

@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.template.loader import render_to_string
 from django.urls import reverse
 from PIL import Image, ImageCms
 
+from products.cards import picture_html
 from products.images import ProductImageForm, attach_image
 from products.models import Product, ProductImage
 from tests.factories import CategoryFactory, ProductFactory, VendorFactory, vendor_user
@@ -314,7 +314,7 @@ def test_a_row_whose_file_is_missing_saves_and_falls_back_to_the_file_url():
     )
 
     assert image.renditions == {}
-    html = render_to_string("products/_picture.html", {"image": image, "alt": "Amplang"})
+    html = picture_html(**{"image": image, "alt": "Amplang"})
     assert f'src="{default_storage.url("products/hilang.jpg")}"' in html
     assert 'width="800" height="600"' in html
     assert "srcset" not in html
@@ -391,10 +391,7 @@ def test_picture_partial_renders_responsive_image_without_queries(django_assert_
     product = Product.objects.for_listing().get()
 
     with django_assert_num_queries(0):
-        html = render_to_string(
-            "products/_picture.html",
-            {"image": product.cover, "alt": product.name, "sizes": "(min-width: 40em) 25vw, 50vw"},
-        )
+        html = picture_html(product.cover, alt=product.name, sizes="(min-width: 40em) 25vw, 50vw")
 
     for rendition in image.renditions["widths"]:
         assert f"{default_storage.url(rendition['name'])} {rendition['width']}w" in html
@@ -407,19 +404,19 @@ def test_picture_partial_renders_responsive_image_without_queries(django_assert_
 def test_picture_partial_thumbnail_and_eager_variants():
     image = attach_image(ProductFactory(), encode(noisy((800, 600))), alt="Kemasan 250 g")
 
-    thumb = render_to_string("products/_picture.html", {"image": image, "variant": "thumb"})
+    thumb = picture_html(**{"image": image, "variant": "thumb"})
     assert default_storage.url(image.renditions["thumbnail"]["name"]) in thumb
     assert 'width="160" height="160"' in thumb
     assert 'alt="Kemasan 250 g"' in thumb
-    decorative = render_to_string("products/_picture.html", {"image": image, "variant": "thumb", "alt": ""})
+    decorative = picture_html(**{"image": image, "variant": "thumb", "alt": ""})
     assert 'alt=""' in decorative
-    first = render_to_string("products/_picture.html", {"image": image, "loading": "eager"})
+    first = picture_html(**{"image": image, "loading": "eager"})
     assert 'loading="eager"' in first
     assert "lazy" not in first
 
 
 def test_picture_partial_shows_a_placeholder_without_a_picture():
-    html = render_to_string("products/_picture.html", {"image": None, "alt": "Amplang"})
+    html = picture_html(**{"image": None, "alt": "Amplang"})
     assert "img/placeholder.svg" in html
     assert 'width="640" height="480"' in html
     assert "srcset" not in html
