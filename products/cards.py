@@ -18,9 +18,8 @@ two per card. Templates call ``{{ product_cards(products) }}`` and
 ``{{ picture(image, ...) }}`` (umkm_directory.templating)."""
 
 from django.core.cache import cache as django_cache
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+from markupsafe import Markup, escape
 
 from umkm_directory.templating import gettext, static_url
 
@@ -47,93 +46,77 @@ def picture_html(image, alt=None, sizes="100vw", variant="", loading="lazy"):
     picture of a page. No query and no storage call: rendition names and sizes
     are kept on the image row. Give img a CSS "max-width: 100%; height: auto"
     so width/height only set the aspect ratio."""
-    if image is not None:
-        text = image.alt_text if alt is None else alt
-        if variant == "thumb":
-            return format_html(
-                '<img src="{}" width="{}" height="{}" loading="{}" decoding="async" alt="{}"'
-                ' class="picture picture--thumb">',
-                image.thumbnail_url,
-                image.thumbnail_size,
-                image.thumbnail_size,
-                "eager" if loading == "eager" else "lazy",
-                text,
-            )
-        srcset = image.srcset
-        return format_html(
-            '<img src="{}"{} width="{}" height="{}" {} decoding="async" alt="{}" class="picture">',
-            image.src_url,
-            format_html(' srcset="{}" sizes="{}"', srcset, sizes or "100vw") if srcset else "",
-            image.src_width,
-            image.src_height,
-            _EAGER if loading == "eager" else _LAZY,
-            text,
+    if image is None:
+        thumb = variant == "thumb"
+        return Markup(  # noqa: S704 - every value below goes through escape()
+            f'<img src="{escape(static_url("img/placeholder.svg"))}" width="{160 if thumb else 640}"'
+            f' height="{160 if thumb else 480}" alt="{escape(gettext("Belum ada foto"))}"'
+            f' class="picture{" picture--thumb" if thumb else ""} picture--placeholder">'
         )
-    thumb = variant == "thumb"
-    return format_html(
-        '<img src="{}" width="{}" height="{}" alt="{}" class="picture{} picture--placeholder">',
-        static_url("img/placeholder.svg"),
-        160 if thumb else 640,
-        160 if thumb else 480,
-        gettext("Belum ada foto"),
-        " picture--thumb" if thumb else "",
+    text = escape(image.alt_text if alt is None else alt)
+    if variant == "thumb":
+        size = int(image.thumbnail_size)
+        return Markup(  # noqa: S704 - every value below goes through escape() or int()
+            f'<img src="{escape(image.thumbnail_url)}" width="{size}" height="{size}"'
+            f' loading="{"eager" if loading == "eager" else "lazy"}" decoding="async" alt="{text}"'
+            ' class="picture picture--thumb">'
+        )
+    srcset = image.srcset
+    responsive = f' srcset="{escape(srcset)}" sizes="{escape(sizes or "100vw")}"' if srcset else ""
+    load = 'loading="eager" fetchpriority="high"' if loading == "eager" else 'loading="lazy"'
+    return Markup(  # noqa: S704 - every value below goes through escape() or int()
+        f'<img src="{escape(image.src_url)}"{responsive} width="{int(image.src_width)}"'
+        f' height="{int(image.src_height)}" {load} decoding="async" alt="{text}" class="picture">'
     )
 
 
-_EAGER = mark_safe('loading="eager" fetchpriority="high"')
-_LAZY = mark_safe('loading="lazy"')
 CARD_SIZES = "(min-width: 72rem) 14rem, (min-width: 40rem) 30vw, 46vw"
+_LABELS = {}
+
+
+def _labels():
+    """The card's words in the active language, escaped (built once per language)."""
+    language = get_language()
+    labels = _LABELS.get(language)
+    if labels is None:
+        labels = _LABELS[language] = {
+            "verified": (
+                f' <span class="tick" title="{escape(gettext("Terverifikasi"))}" aria-hidden="true">✓</span>'
+                f'<span class="visually-hidden">{escape(gettext("terverifikasi"))}</span>'
+            ),
+            "preorder": f" · {escape(gettext('Pre-order'))}",
+            "soldout": f" · {escape(gettext('Habis'))}",
+            "halal": f'<span class="badge badge--halal">{escape(gettext("Halal"))}</span>',
+            "export": f'<span class="badge badge--export">{escape(gettext("Siap ekspor"))}</span>',
+        }
+    return labels
 
 
 def card_html(product):
     """One product in a list, as an ``<li>``. ``product`` comes from
     Product.objects.for_listing(): vendor, its district and the pictures are
-    loaded, so a card costs no query."""
+    loaded, so a card costs no query. Every value is escaped (markupsafe)."""
+    labels = _labels()
     vendor = product.vendor
-    unit = format_html(' <span class="card__unit">/ {}</span>', product.unit) if product.unit else ""
-    verified = ""
-    if vendor.verified:
-        verified = format_html(
-            ' <span class="tick" title="{}" aria-hidden="true">✓</span>'
-            '<span class="visually-hidden">{}</span>',
-            gettext("Terverifikasi"),
-            gettext("terverifikasi"),
-        )
-    availability = {
-        "preorder": " · " + gettext("Pre-order"),
-        "soldout": " · " + gettext("Habis"),
-    }.get(product.availability, "")
+    unit = f' <span class="card__unit">/ {escape(product.unit)}</span>' if product.unit else ""
     badges = ""
     if product.halal or product.export_ready:
-        badges = format_html(
-            '<span class="card__badges">{}{}</span>',
-            format_html('<span class="badge badge--halal">{}</span>', gettext("Halal"))
-            if product.halal
-            else "",
-            format_html('<span class="badge badge--export">{}</span>', gettext("Siap ekspor"))
-            if product.export_ready
-            else "",
+        badges = (
+            '<span class="card__badges">'
+            f"{labels['halal'] if product.halal else ''}{labels['export'] if product.export_ready else ''}"
+            "</span>"
         )
-    return format_html(
-        '<li class="card"><a class="card__link" href="{}">'
-        '<span class="card__media">{}</span>'
+    verified = labels["verified"] if vendor.verified else ""
+    availability = labels.get(product.availability, "")
+    return Markup(  # noqa: S704 - every value below goes through escape() or is markup built here
+        f'<li class="card"><a class="card__link" href="{escape(product.get_absolute_url())}">'
+        f'<span class="card__media">{picture_html(product.cover, alt=product.name, sizes=CARD_SIZES)}</span>'
         '<span class="card__body">'
-        '<span class="card__name">{}</span>'
-        '<span class="card__price"><span class="nowrap">{}</span>{}</span>'
-        '<span class="card__vendor">{}{}</span>'
-        '<span class="card__meta">{}{}</span>'
-        "{}"
-        "</span></a></li>",
-        product.get_absolute_url(),
-        picture_html(product.cover, alt=product.name, sizes=CARD_SIZES),
-        product.name,
-        rupiah(product.price),
-        unit,
-        vendor.name,
-        verified,
-        vendor.district.name,
-        availability,
-        badges,
+        f'<span class="card__name">{escape(product.name)}</span>'
+        f'<span class="card__price"><span class="nowrap">{escape(rupiah(product.price))}</span>{unit}</span>'
+        f'<span class="card__vendor">{escape(vendor.name)}{verified}</span>'
+        f'<span class="card__meta">{escape(vendor.district.name)}{availability}</span>'
+        f"{badges}</span></a></li>"
     )
 
 

@@ -551,3 +551,28 @@ def test_product_pages_show_their_own_pictures_whether_or_not_related_products_a
         assert f'alt="{alt}"' in gallery and other_alt not in gallery
         related = html.split('id="related-title"', 1)[1]
         assert re.findall(r'class="card__name">([^<]+)<', related) == [other_name]
+
+
+def test_what_vendors_type_is_escaped_in_cards_and_pictures(client, settings, tmp_path):
+    """Names, units, vendor names and picture descriptions are vendors' own
+    words: on a card (written in Python, products.cards) they stay text."""
+    from PIL import Image
+
+    from products.images import attach_image
+    from tests.factories import CategoryFactory, ProductFactory, VendorFactory
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    attack = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    vendor = VendorFactory(name=f"Toko {attack}", slug="toko-jahil")
+    category = CategoryFactory(slug="jahil", name="Jahil")
+    product = ProductFactory(
+        vendor=vendor, category=category, name=f"Amplang {attack}", unit=attack, slug="jahil"
+    )
+    attach_image(product, Image.new("RGB", (320, 240), (10, 120, 60)), alt=attack)
+    ProductFactory(vendor=vendor, category=category, slug="teman")
+
+    for url in ["/products/", "/vendors/toko-jahil/", "/products/teman/"]:
+        body = client.get(url).content.decode()
+        assert "<script>alert(1)</script>" not in body, url
+        assert "<img src=x" not in body, url
+        assert "Amplang &#34;&gt;&lt;script&gt;" in body or "Amplang &quot;&gt;&lt;script&gt;" in body, url
