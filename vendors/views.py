@@ -14,6 +14,7 @@ from django.views.generic import DetailView, ListView
 
 from umkm_directory.http import conditional_page
 from umkm_directory.pagination import KnownCountPaginator, StrictPageMixin, page_number
+from umkm_directory.prepared import PreparedQuery
 
 from .models import District, Vendor
 
@@ -63,6 +64,12 @@ class VendorListView(StrictPageMixin, ListView):
         return super().get_context_data(form=self.form, **kwargs)
 
 
+# The vendor page's lookup, compiled once per process (umkm_directory.prepared).
+VENDOR_BY_SLUG = PreparedQuery(
+    lambda slug: Vendor.objects.active().select_related("district").filter(slug=slug)
+)
+
+
 @method_decorator(conditional_page(), name="dispatch")
 class VendorDetailView(DetailView):
     """/vendors/<slug>/: one active vendor and its visible products, in three
@@ -71,8 +78,11 @@ class VendorDetailView(DetailView):
 
     template_name = "vendors/vendor_detail.html"
 
-    def get_queryset(self):
-        return Vendor.objects.active().select_related("district")
+    def get_object(self, queryset=None):
+        found = VENDOR_BY_SLUG.fetch(slug=self.kwargs["slug"])
+        if not found:
+            raise Http404("No active vendor at this address")
+        return found[0]
 
     def get_context_data(self, **kwargs):
         number = page_number(self.request)
