@@ -74,6 +74,8 @@ def standard_urls():
         ("price_desc", "/products/?sort=price_desc"),
         ("name p200", "/products/?sort=name&page=200"),
         ("district filter", "/products/?district=balikpapan-utara&page=2"),
+        ("district price_asc p200", "/products/?district=balikpapan-utara&sort=price_asc&page=200"),
+        ("top category + district p200", f"/categories/{top}/?district=balikpapan-utara&sort=name&page=200"),
         ("cert filter", "/products/?cert=bpom&in_stock=1"),
         ("product detail", f"/products/{product}/"),
         ("vendor detail", f"/vendors/{vendor}/"),

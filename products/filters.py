@@ -295,7 +295,7 @@ class ProductFilter(django_filters.FilterSet):
         if params["category"] is not None and without != "category":
             qs = _in_categories(qs, params["category"])
         if params["district"] is not None and without != "district":
-            qs = qs.filter(vendor__district_id=params["district"])
+            qs = qs.in_district(params["district"])
         if params["vendor"] is not None:
             qs = qs.filter(vendor_id=params["vendor"])
         if params["price_min"] is not None:
@@ -373,7 +373,7 @@ class ProductFilter(django_filters.FilterSet):
         }
         by_district = dict(
             self._filtered(without="district")
-            .values_list("vendor__district_id")
+            .values_list("district_id")
             .annotate(total=Count("pk"))
             .order_by()
         )
@@ -505,7 +505,8 @@ CUBE_BITS = {code: 1 << i for i, code in enumerate([*CERTIFICATIONS, "export_rea
 def cube():
     """The visible catalogue counted by (category, district, flags): a list
     of (category_id, district_id, bits, count) cells, one GROUP BY over the
-    visible products, cached under the catalogue version.
+    visible products (the district is the product's copy of its vendor's,
+    so no vendor is joined), cached under the catalogue version.
 
     Its size depends on the number of categories and districts, not of
     products; every count of a request without search text, vendor or price
@@ -515,9 +516,7 @@ def cube():
     def compute():
         rows = (
             Product.objects.visible()
-            .values_list(
-                "category_id", "vendor__district_id", *CERTIFICATIONS, "export_ready", "availability"
-            )
+            .values_list("category_id", "district_id", *CERTIFICATIONS, "export_ready", "availability")
             .annotate(count=Count("pk"))
             .order_by()
         )

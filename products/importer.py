@@ -873,10 +873,17 @@ def _write_products(rows, *, batch_size, match_existing, reindex, progress):
     done = 0
     for batch in _batches(rows, batch_size):
         vendor_slugs = {values["vendor"] for values in batch}
-        vendor_ids = dict(Vendor.objects.filter(slug__in=vendor_slugs).values_list("slug", "id"))
+        vendors = {
+            slug: (pk, district_id)
+            for slug, pk, district_id in Vendor.objects.filter(slug__in=vendor_slugs).values_list(
+                "slug", "id", "district_id"
+            )
+        }
         for values in batch:
             values = dict(values)
-            values["vendor_id"] = vendor_ids[values.pop("vendor")]
+            # Product.district is the vendor's (a vendor whose district changed
+            # above has had its products moved by VendorQuerySet.bulk_update).
+            values["vendor_id"], values["district_id"] = vendors[values.pop("vendor")]
             values["category_id"] = category_ids[values.pop("category")]
             values["top_category_id"] = top_ids[values["category_id"]]
             writer.add(values)

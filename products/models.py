@@ -1,6 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import connections, models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
@@ -124,6 +124,11 @@ class Certification(models.TextChoices):
     SNI = "sni", _("SNI")
 
 
+def vendor_district_ids(vendor_ids):
+    """{vendor id: its district id} for these vendors."""
+    return dict(Vendor.objects.filter(pk__in=set(vendor_ids)).values_list("id", "district_id"))
+
+
 def top_category_ids():
     """{category id: the id of its top-level category (itself when top-level)}."""
     return dict(Category.objects.values_list("id", Coalesce("parent_id", "id")))
@@ -141,7 +146,8 @@ def _compiled_once(name, build):
     key = (connections["default"].vendor, name)
     compiled = _COMPILED.get(key)
     if compiled is None:
-        compiled = _COMPILED[key] = build().values("pk").query.sql_with_params()
+        # order_by(): a model's default ordering (Vendor's by name) would sort the subquery.
+        compiled = _COMPILED[key] = build().order_by().values("pk").query.sql_with_params()
     # Compiled by Django from a fixed QuerySet: no outside text reaches it.
     return RawSQL(*compiled)  # noqa: S611
 
@@ -193,6 +199,22 @@ class ProductQuerySet(models.QuerySet):
         prices cluster by category, so a page could read 100,000+ rows."""
         return self.filter(top_category_id=category_id)
 
+    def in_district(self, district_id):
+        """Products of vendors in this district: one equality on the
+        product's own ``district`` (the vendor's, migration 0007), which has
+        an index per sort order. ``vendor__district_id`` joins the vendor of
+        every row a page walks, and a deep page walks thousands."""
+        return self.filter(district_id=district_id)
+
+    # --- keeping district right: every write of vendor_id (here) and of a
+    # vendor's district (vendors.models) goes through sync_district()
+
+    def sync_district(self):
+        """Set district from the vendor where it is wrong (one UPDATE;
+        nothing written when right)."""
+        vendors_district = Subquery(Vendor.objects.filter(pk=OuterRef("vendor_id")).values("district_id")[:1])
+        return self.exclude(district_id=vendors_district).update(district_id=vendors_district)
+
     # --- keeping top_category right: every write of category_id goes through these
 
     def sync_top_category(self):
@@ -207,7 +229,18 @@ class ProductQuerySet(models.QuerySet):
         return count
 
     def update(self, **kwargs):
-        """QuerySet.update(), keeping top_category right when the category changes."""
+        """QuerySet.update(), keeping top_category and district right when the
+        category or the vendor changes."""
+        if ("vendor" in kwargs or "vendor_id" in kwargs) and "district_id" not in kwargs:
+            value = kwargs.get("vendor", kwargs.get("vendor_id"))
+            if isinstance(value, models.Model | int):
+                pk = value.pk if isinstance(value, models.Model) else value
+                kwargs["district_id"] = vendor_district_ids([pk]).get(pk)
+            else:  # an expression: sync after the update
+                ids = list(self.values_list("pk", flat=True))
+                count = self.update(**kwargs, district_id=None)
+                Product.objects.filter(pk__in=ids).sync_district()
+                return count
         value = kwargs.get("category", kwargs.get("category_id"))
         if ("category" in kwargs or "category_id" in kwargs) and "top_category_id" not in kwargs:
             if isinstance(value, models.Model | int):
@@ -221,16 +254,26 @@ class ProductQuerySet(models.QuerySet):
         return super().update(**kwargs)
 
     def bulk_create(self, objs, *args, **kwargs):
-        """QuerySet.bulk_create(), filling top_category from the category."""
+        """QuerySet.bulk_create(), filling top_category from the category and
+        district from the vendor."""
         objs = list(objs)
         tops = top_category_ids()
+        districts = vendor_district_ids(obj.vendor_id for obj in objs)
         for obj in objs:
             obj.top_category_id = tops.get(obj.category_id)
+            obj.district_id = districts.get(obj.vendor_id)
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, fields, *args, **kwargs):
-        """QuerySet.bulk_update(), keeping top_category right when the category changes."""
+        """QuerySet.bulk_update(), keeping top_category and district right when
+        the category or the vendor changes."""
         objs, fields = list(objs), list(fields)
+        if {"vendor", "vendor_id"} & set(fields):
+            districts = vendor_district_ids(obj.vendor_id for obj in objs)
+            for obj in objs:
+                obj.district_id = districts.get(obj.vendor_id)
+            if not {"district", "district_id"} & set(fields):
+                fields.append("district")
         if {"category", "category_id"} & set(fields):
             tops = top_category_ids()
             for obj in objs:
@@ -261,6 +304,20 @@ class Product(models.Model):
         related_name="+",
         db_index=False,
         verbose_name=_("kategori utama"),
+    )
+    # The vendor's district, kept by Product.save(), the QuerySet's
+    # update/bulk_create/bulk_update, Vendor.save()/update()/bulk_update() and
+    # the importer (all through ProductQuerySet.sync_district or the same
+    # lookup): a district filter is one equality with an index per sort order
+    # (migration 0007) instead of a join on the vendor. Only a shortcut.
+    district = models.ForeignKey(
+        "vendors.District",
+        on_delete=models.PROTECT,
+        null=True,
+        editable=False,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("kecamatan"),
     )
     name = models.CharField(_("nama produk"), max_length=150)
     slug = models.SlugField(
@@ -325,8 +382,17 @@ class Product(models.Model):
     def save(self, *args, **kwargs):
         self.top_category_id = top_category_ids().get(self.category_id) if self.category_id else None
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and {"category", "category_id"} & set(update_fields):
-            kwargs["update_fields"] = {*update_fields, "top_category"}
+        if update_fields is None or {"vendor", "vendor_id"} & set(update_fields):
+            districts = vendor_district_ids([self.vendor_id]) if self.vendor_id else {}
+            self.district_id = districts.get(self.vendor_id)
+        if update_fields is not None:
+            extra = set()
+            if {"category", "category_id"} & set(update_fields):
+                extra.add("top_category")
+            if {"vendor", "vendor_id"} & set(update_fields):
+                extra.add("district")
+            if extra:
+                kwargs["update_fields"] = {*update_fields, *extra}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

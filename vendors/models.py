@@ -41,6 +41,31 @@ class VendorQuerySet(models.QuerySet):
             return self.none()
         return self.filter(users=user)
 
+    # --- keeping Product.district (the vendor's district, copied onto each
+    # product for the catalogue's district filter) right when districts change
+
+    def _sync_products_district(self, vendor_ids):
+        products = self.model.products.rel.related_model  # vendors does not import products
+        products.objects.filter(vendor_id__in=vendor_ids).sync_district()
+
+    def update(self, **kwargs):
+        """QuerySet.update(), moving the vendors' products when the district changes."""
+        if not {"district", "district_id"} & set(kwargs):
+            return super().update(**kwargs)
+        ids = list(self.values_list("pk", flat=True))
+        count = super().update(**kwargs)
+        self._sync_products_district(ids)
+        return count
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        """QuerySet.bulk_update(), moving the vendors' products when the
+        district changes (the importer writes vendors this way)."""
+        objs = list(objs)
+        count = super().bulk_update(objs, fields, *args, **kwargs)
+        if {"district", "district_id"} & set(fields):
+            self._sync_products_district([obj.pk for obj in objs])
+        return count
+
 
 class Vendor(models.Model):
     """A UMKM: a micro, small or medium business of the city."""
@@ -118,7 +143,13 @@ class Vendor(models.Model):
     def save(self, *args, **kwargs):
         if self.whatsapp:
             self.whatsapp = normalize_whatsapp(self.whatsapp)
+        adding = self._state.adding
         super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if not adding and (update_fields is None or {"district", "district_id"} & set(update_fields)):
+            # Products carry their vendor's district (Product.district): a
+            # vendor moved to another district moves them; nothing is written otherwise.
+            self.products.exclude(district_id=self.district_id).update(district_id=self.district_id)
 
     def get_absolute_url(self):
         return slug_url("vendors:detail", self.slug)

@@ -1,6 +1,8 @@
 """The catalogue's list queries at a cost independent of the table's size
 (docs/performance.md): the denormalised Product.top_category stays right on
-every path that writes a product's category or a category's parent; the
+every path that writes a product's category or a category's parent, and
+Product.district on every path that writes a product's vendor or a vendor's
+district; the
 visibility rule still means what it meant; a top-level category page filters
 on top_category; deep pages are the same rows as before; the bulk loaders
 refresh the planner's statistics."""
@@ -10,6 +12,7 @@ import io
 
 import pytest
 from django.db import connection
+from django.db.models import Value
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
@@ -19,6 +22,7 @@ from products.importer import import_catalogue
 from products.models import Category, Product, Status
 from products.views import IdsFirstPaginator
 from tests.factories import CategoryFactory, ProductFactory, VendorFactory
+from vendors.models import District, Vendor
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +139,149 @@ def test_seed_demo_fills_top_category_and_refreshes_statistics(monkeypatch):
         if p.top_category_id != (p.category.parent_id or p.category_id)
     ]
     assert wrong == []
+    wrong = [
+        p.slug for p in Product.objects.select_related("vendor") if p.district_id != p.vendor.district_id
+    ]
+    assert wrong == []
     assert any(q["sql"].strip().upper().startswith("ANALYZE") for q in captured.captured_queries)
+
+
+# --- district follows every write of a vendor or of a vendor's district --------
+
+
+def districts_of(*products):
+    return [Product.objects.values_list("district_id", flat=True).get(pk=p.pk) for p in products]
+
+
+@pytest.fixture
+def places():
+    return {d.slug: d for d in District.objects.all()}
+
+
+def test_save_sets_the_vendors_district(tree, places):
+    north, south = (
+        VendorFactory(district=places["balikpapan-utara"]),
+        VendorFactory(district=places["balikpapan-selatan"]),
+    )
+    product = ProductFactory(vendor=north, category=tree["snacks"])
+    assert districts_of(product) == [north.district_id]
+
+    product.vendor = south
+    product.save(update_fields=["vendor"])
+    assert districts_of(product) == [south.district_id]
+
+
+def test_queryset_writes_of_the_vendor_move_district(tree, places):
+    north, south = (
+        VendorFactory(district=places["balikpapan-utara"]),
+        VendorFactory(district=places["balikpapan-selatan"]),
+    )
+    product = ProductFactory(vendor=north, category=tree["snacks"])
+    Product.objects.filter(pk=product.pk).update(vendor=south)
+    assert districts_of(product) == [south.district_id]
+    Product.objects.filter(pk=product.pk).update(vendor_id=north.pk)
+    assert districts_of(product) == [north.district_id]
+    Product.objects.filter(pk=product.pk).update(vendor_id=Value(south.pk))  # an expression
+    assert districts_of(product) == [south.district_id]
+
+    made = Product.objects.bulk_create(
+        Product(vendor=north, category=tree["snacks"], name=f"D {i}", slug=f"d-{i}", price=1000)
+        for i in range(3)
+    )
+    assert set(Product.objects.filter(slug__startswith="d-").values_list("district_id", flat=True)) == {
+        north.district_id
+    }
+    for obj in made:
+        obj.vendor = south
+    Product.objects.bulk_update(made, ["vendor"])
+    assert set(Product.objects.filter(slug__startswith="d-").values_list("district_id", flat=True)) == {
+        south.district_id
+    }
+
+
+def test_a_vendor_moving_district_moves_its_products(tree, places):
+    vendor = VendorFactory(district=places["balikpapan-utara"])
+    other = ProductFactory(vendor=VendorFactory(district=places["balikpapan-utara"]), category=tree["snacks"])
+    products = [ProductFactory(vendor=vendor, category=tree["snacks"]) for _ in range(2)]
+
+    vendor.district = places["balikpapan-timur"]
+    vendor.save()
+    assert districts_of(*products) == [places["balikpapan-timur"].pk] * 2
+
+    Vendor.objects.filter(pk=vendor.pk).update(district=places["balikpapan-kota"])
+    assert districts_of(*products) == [places["balikpapan-kota"].pk] * 2
+
+    vendor.district = places["balikpapan-barat"]
+    Vendor.objects.bulk_update([vendor], ["district"])
+    assert districts_of(*products) == [places["balikpapan-barat"].pk] * 2
+    assert districts_of(other) == [places["balikpapan-utara"].pk]  # another vendor's: untouched
+
+
+def test_the_importer_fills_district_and_moves_it_with_the_vendor(tmp_path, tree, places):
+    vendors = _csv(
+        tmp_path / "vendors.csv",
+        ["slug", "name", "district", "whatsapp"],
+        [["usaha-impor", "Usaha Impor", "balikpapan-utara", "081234567890"]],
+    )
+    products = _csv(
+        tmp_path / "products.csv",
+        ["slug", "vendor", "category", "name", "price"],
+        [["impor-1", "usaha-impor", "amplang", "Amplang Impor", "35000"]],
+    )
+    import_catalogue(vendors=vendors, products=products)
+    product = Product.objects.get(slug="impor-1")
+    assert districts_of(product) == [places["balikpapan-utara"].pk]
+
+    # The register moves the vendor; its products (not in this import) follow.
+    _csv(
+        vendors,
+        ["slug", "name", "district", "whatsapp"],
+        [["usaha-impor", "Usaha Impor", "balikpapan-timur", "081234567890"]],
+    )
+    import_catalogue(vendors=vendors)
+    assert districts_of(product) == [places["balikpapan-timur"].pk]
+
+
+def test_a_district_page_filters_on_district_without_joining_the_vendor(tree, places):
+    shown = ProductFactory(vendor=VendorFactory(district=places["balikpapan-utara"]), category=tree["snacks"])
+    ProductFactory(vendor=VendorFactory(district=places["balikpapan-timur"]), category=tree["snacks"])
+    cache.bump()
+    filterset = ProductFilter(QueryDict("district=balikpapan-utara"))
+    sql = str(filterset.qs.query)
+    assert '"products_product"."district_id" =' in sql
+    assert "JOIN" not in sql.split("WHERE", 1)[0]
+    assert list(filterset.qs) == [shown]
+    assert filterset.count() == 1
+    counts = {option.value: option.count for option in filterset.facets()["district"]}
+    assert counts["balikpapan-utara"] == 1 and counts["balikpapan-timur"] == 1
+
+
+@pytest.mark.parametrize("sort", ["newest", "price_asc", "price_desc", "name"])
+@pytest.mark.parametrize("on_category_page", [False, True])
+def test_district_pages_are_the_rows_of_the_whole_ordered_list(tree, places, sort, on_category_page):
+    vendors = [
+        VendorFactory(district=places["balikpapan-utara"]),
+        VendorFactory(district=places["balikpapan-timur"]),
+        VendorFactory(district=places["balikpapan-utara"], active=False),
+    ]
+    for i in range(36):
+        ProductFactory(
+            category=[tree["snacks"], tree["cakes"], tree["rattan"]][i % 3],
+            vendor=vendors[0 if i % 5 else (i // 5) % 3],
+            price=1000 + (i * 37) % 11 * 100,
+            name=f"Produk {(i * 13) % 36:02d}",
+        )
+    cache.bump()
+    category = tree["food"] if on_category_page else None
+    filterset = ProductFilter(QueryDict(f"district=balikpapan-utara&sort={sort}"), category=category)
+    expected = Product.objects.visible().filter(vendor__district=places["balikpapan-utara"])
+    if on_category_page:
+        expected = expected.filter(category__parent=tree["food"])
+    expected = [p.pk for p in expected.order_by(*filterset.qs.query.order_by)]
+    pages = IdsFirstPaginator(filterset.qs.for_listing(), 4, count=filterset.count())
+    seen = [p.pk for number in pages.page_range for p in pages.page(number).object_list]
+    assert seen == expected
+    assert len(expected) == filterset.count()
 
 
 # --- the rule of what the public sees is unchanged ----------------------------

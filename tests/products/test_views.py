@@ -566,7 +566,7 @@ def test_what_vendors_type_is_escaped_in_cards_and_pictures(client, settings, tm
     vendor = VendorFactory(name=f"Toko {attack}", slug="toko-jahil")
     category = CategoryFactory(slug="jahil", name="Jahil")
     product = ProductFactory(
-        vendor=vendor, category=category, name=f"Amplang {attack}", unit=attack, slug="jahil"
+        vendor=vendor, category=category, name=f"Amplang {attack}", unit="<b>250 g</b>", slug="jahil"
     )
     attach_image(product, Image.new("RGB", (320, 240), (10, 120, 60)), alt=attack)
     ProductFactory(vendor=vendor, category=category, slug="teman")
@@ -575,4 +575,5 @@ def test_what_vendors_type_is_escaped_in_cards_and_pictures(client, settings, tm
         body = client.get(url).content.decode()
         assert "<script>alert(1)</script>" not in body, url
         assert "<img src=x" not in body, url
+        assert "<b>250 g</b>" not in body, url
         assert "Amplang &#34;&gt;&lt;script&gt;" in body or "Amplang &quot;&gt;&lt;script&gt;" in body, url
