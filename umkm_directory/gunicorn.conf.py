@@ -17,9 +17,13 @@ workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count())
 worker_class = "sync"
 
 # Recycle each worker after a while, at staggered moments, so a slow leak
-# never grows and the workers never all restart together.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+# never grows and the workers never all restart together. Not too often: a
+# worker keeps warm state a restart throws away (with the default
+# local-memory cache, its page and card caches; always, its compiled
+# templates and prepared queries). At 2,000 a busy worker restarted every
+# second or two under load, its caches cold each time (docs/performance.md).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "5000"))
 
 # A request that takes longer than this is stuck: the worker is replaced.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
