@@ -3,6 +3,7 @@ import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand, CommandError
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 from products import search
 from products.demo_data import DemoCatalogue, vendor_row
 from products.images import attach_image
-from products.importer import bump_catalogue_cache, refresh_statistics, write_catalogue
+from products.importer import bump_catalogue_cache, indexes_built_after, refresh_statistics, write_catalogue
 from products.models import Category, Product
 from vendors.models import District, Vendor
 
@@ -93,7 +94,7 @@ class Command(BaseCommand):
         rows = itertools.chain(base_products, catalogue.extra_products(extra, extra_vendors))
         empty = not (existing or Vendor.objects.exists() or Category.objects.exists())
 
-        with transaction.atomic():
+        with transaction.atomic(), indexes_built_after(Product) if empty else nullcontext():
             counts = write_catalogue(
                 categories=catalogue.categories(),
                 vendors=vendors,
