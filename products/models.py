@@ -134,6 +134,16 @@ def top_category_ids():
     return dict(Category.objects.values_list("id", Coalesce("parent_id", "id")))
 
 
+# Columns copied onto each product from what it points to, for the list
+# queries (shortcuts, never rules): (the field pointed to, the copy, {id of
+# the field pointed to: value of the copy} for some ids, the QuerySet method
+# that puts wrong copies right). Every write path below goes through this table.
+COPIED_COLUMNS = [
+    ("category", "top_category", lambda ids: top_category_ids(), "sync_top_category"),
+    ("vendor", "district", vendor_district_ids, "sync_district"),
+]
+
+
 _COMPILED = {}
 
 
@@ -206,16 +216,16 @@ class ProductQuerySet(models.QuerySet):
         every row a page walks, and a deep page walks thousands."""
         return self.filter(district_id=district_id)
 
-    # --- keeping district right: every write of vendor_id (here) and of a
-    # vendor's district (vendors.models) goes through sync_district()
+    # --- keeping the copied columns right (COPIED_COLUMNS): every write of
+    # category_id or vendor_id goes through the methods below, a change of a
+    # category's parent or a vendor's district through sync_top_category() /
+    # sync_district() (Category.save()/update(), vendors.models)
 
     def sync_district(self):
         """Set district from the vendor where it is wrong (one UPDATE;
         nothing written when right)."""
         vendors_district = Subquery(Vendor.objects.filter(pk=OuterRef("vendor_id")).values("district_id")[:1])
         return self.exclude(district_id=vendors_district).update(district_id=vendors_district)
-
-    # --- keeping top_category right: every write of category_id goes through these
 
     def sync_top_category(self):
         """Set top_category from the category tree where it is wrong (a few
@@ -229,58 +239,50 @@ class ProductQuerySet(models.QuerySet):
         return count
 
     def update(self, **kwargs):
-        """QuerySet.update(), keeping top_category and district right when the
-        category or the vendor changes."""
-        if ("vendor" in kwargs or "vendor_id" in kwargs) and "district_id" not in kwargs:
-            value = kwargs.get("vendor", kwargs.get("vendor_id"))
-            if isinstance(value, models.Model | int):
-                pk = value.pk if isinstance(value, models.Model) else value
-                kwargs["district_id"] = vendor_district_ids([pk]).get(pk)
-            else:  # an expression: sync after the update
-                ids = list(self.values_list("pk", flat=True))
-                count = self.update(**kwargs, district_id=None)
-                Product.objects.filter(pk__in=ids).sync_district()
-                return count
-        value = kwargs.get("category", kwargs.get("category_id"))
-        if ("category" in kwargs or "category_id" in kwargs) and "top_category_id" not in kwargs:
-            if isinstance(value, models.Model | int):
-                pk = value.pk if isinstance(value, models.Model) else value
-                kwargs["top_category_id"] = top_category_ids().get(pk)
-            else:  # an expression: sync after the update
-                ids = list(self.values_list("pk", flat=True))
-                count = super().update(**kwargs)
-                Product.objects.filter(pk__in=ids).sync_top_category()
-                return count
-        return super().update(**kwargs)
+        """QuerySet.update(), keeping the copied columns (COPIED_COLUMNS) right
+        when what they copy changes: set in the same UPDATE for a value, put
+        right afterwards for an expression."""
+        resync = []
+        for source, copy, lookup, sync in COPIED_COLUMNS:
+            if (source in kwargs or f"{source}_id" in kwargs) and f"{copy}_id" not in kwargs:
+                value = kwargs.get(source, kwargs.get(f"{source}_id"))
+                if isinstance(value, models.Model | int):
+                    pk = value.pk if isinstance(value, models.Model) else value
+                    kwargs[f"{copy}_id"] = lookup([pk]).get(pk)
+                else:
+                    resync.append(sync)
+        if not resync:
+            return super().update(**kwargs)
+        ids = list(self.values_list("pk", flat=True))
+        count = super().update(**kwargs)
+        for sync in resync:
+            getattr(Product.objects.filter(pk__in=ids), sync)()
+        return count
 
     def bulk_create(self, objs, *args, **kwargs):
-        """QuerySet.bulk_create(), filling top_category from the category and
-        district from the vendor."""
+        """QuerySet.bulk_create(), filling the copied columns (COPIED_COLUMNS)."""
         objs = list(objs)
-        tops = top_category_ids()
-        districts = vendor_district_ids(obj.vendor_id for obj in objs)
-        for obj in objs:
-            obj.top_category_id = tops.get(obj.category_id)
-            obj.district_id = districts.get(obj.vendor_id)
+        for source, copy, lookup, _sync in COPIED_COLUMNS:
+            _copy_onto(objs, source, copy, lookup)
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, fields, *args, **kwargs):
-        """QuerySet.bulk_update(), keeping top_category and district right when
-        the category or the vendor changes."""
+        """QuerySet.bulk_update(), keeping the copied columns right when what
+        they copy is among the fields."""
         objs, fields = list(objs), list(fields)
-        if {"vendor", "vendor_id"} & set(fields):
-            districts = vendor_district_ids(obj.vendor_id for obj in objs)
-            for obj in objs:
-                obj.district_id = districts.get(obj.vendor_id)
-            if not {"district", "district_id"} & set(fields):
-                fields.append("district")
-        if {"category", "category_id"} & set(fields):
-            tops = top_category_ids()
-            for obj in objs:
-                obj.top_category_id = tops.get(obj.category_id)
-            if not {"top_category", "top_category_id"} & set(fields):
-                fields.append("top_category")
+        for source, copy, lookup, _sync in COPIED_COLUMNS:
+            if {source, f"{source}_id"} & set(fields):
+                _copy_onto(objs, source, copy, lookup)
+                if not {copy, f"{copy}_id"} & set(fields):
+                    fields.append(copy)
         return super().bulk_update(objs, fields, *args, **kwargs)
+
+
+def _copy_onto(products, source, copy, lookup):
+    """Set ``copy`` on each of ``products`` from its ``source`` (one lookup for all)."""
+    values = lookup([getattr(product, f"{source}_id") for product in products])
+    for product in products:
+        setattr(product, f"{copy}_id", values.get(getattr(product, f"{source}_id")))
 
 
 class Product(models.Model):
@@ -380,19 +382,14 @@ class Product(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.top_category_id = top_category_ids().get(self.category_id) if self.category_id else None
         update_fields = kwargs.get("update_fields")
-        if update_fields is None or {"vendor", "vendor_id"} & set(update_fields):
-            districts = vendor_district_ids([self.vendor_id]) if self.vendor_id else {}
-            self.district_id = districts.get(self.vendor_id)
-        if update_fields is not None:
-            extra = set()
-            if {"category", "category_id"} & set(update_fields):
-                extra.add("top_category")
-            if {"vendor", "vendor_id"} & set(update_fields):
-                extra.add("district")
-            if extra:
-                kwargs["update_fields"] = {*update_fields, *extra}
+        copies = set()
+        for source, copy, lookup, _sync in COPIED_COLUMNS:
+            if update_fields is None or {source, f"{source}_id"} & set(update_fields):
+                _copy_onto([self], source, copy, lookup)
+                copies.add(copy)
+        if update_fields is not None and copies:
+            kwargs["update_fields"] = {*update_fields, *copies}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
