@@ -1,10 +1,23 @@
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection
 
 from products.models import Category, Product, Status
 from vendors.models import District, Vendor
 from vendors.roles import CURATOR_GROUP, VENDOR_GROUP
+
+
+def product_indexes():
+    """The products table's indexes: (name, definition) on PostgreSQL, where
+    bulk loads drop and rebuild them (products.importer.indexes_built_after);
+    (name, columns) elsewhere."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'products_product'")
+            return sorted(cursor.fetchall())
+        constraints = connection.introspection.get_constraints(cursor, "products_product")
+    return sorted((name, tuple(info["columns"] or ())) for name, info in constraints.items() if info["index"])
 
 
 def district(slug="balikpapan-kota"):

@@ -11,7 +11,7 @@ from products import cache as catalogue_cache
 from products import search
 from products.importer import ImportFailed, import_catalogue, parse_price
 from products.models import Availability, Category, Product, Status
-from tests.factories import CategoryFactory, VendorFactory
+from tests.factories import CategoryFactory, VendorFactory, product_indexes
 from vendors.models import Vendor
 
 pytestmark = pytest.mark.django_db
@@ -424,16 +424,7 @@ def test_the_command_needs_at_least_one_file():
 def test_a_first_load_builds_the_product_indexes_after_the_rows_and_keeps_every_one():
     """Into an empty catalogue the importer drops the products' plain indexes
     and builds them at the end (products.importer.indexes_built_after)."""
-    from django.db import connection
-
-    def indexes():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'products_product' ORDER BY 1"
-            )
-            return cursor.fetchall()
-
-    before = indexes()
+    before = product_indexes()
     out, err, error = run(
         categories=EXAMPLES / "categories.csv",
         vendors=EXAMPLES / "vendors.csv",
@@ -441,4 +432,4 @@ def test_a_first_load_builds_the_product_indexes_after_the_rows_and_keeps_every_
     )
     assert error is None, err
     assert Product.objects.count() == 4
-    assert indexes() == before
+    assert product_indexes() == before

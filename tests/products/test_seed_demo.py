@@ -10,7 +10,7 @@ from products import search
 from products.demo_data import DemoCatalogue
 from products.management.commands import seed_demo
 from products.models import Category, Product, Status
-from tests.factories import ProductFactory
+from tests.factories import ProductFactory, product_indexes
 from vendors.models import District, Vendor
 from vendors.phone import normalize_whatsapp
 
@@ -148,31 +148,17 @@ def test_products_option_scales_up_with_extra_vendors_and_progress(no_pictures):
 def test_seeding_an_empty_database_builds_every_index_again_after_the_rows(no_pictures):
     """On PostgreSQL seed_demo drops the products' plain indexes for the bulk
     load and builds them once at the end (products.importer.indexes_built_after)."""
-    from django.db import connection
-
-    def indexes():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'products_product' ORDER BY 1"
-            )
-            return cursor.fetchall()
-
-    before = indexes()
+    before = product_indexes()
     assert len(before) > 10  # the migrations' indexes are there to start with
     seed("--products", "400")
-    assert indexes() == before
+    assert product_indexes() == before
     assert Product.objects.filter(top_category__isnull=False).count() == 400
 
 
 def test_a_failed_seed_leaves_no_rows_and_every_index(monkeypatch, no_pictures):
     """All or nothing: a failure inside the load rolls back the rows and, on
     PostgreSQL, the dropped indexes with them."""
-    from django.db import connection
-
-    def indexes():
-        return sorted(connection.introspection.get_constraints(connection.cursor(), "products_product"))
-
-    before = indexes()
+    before = product_indexes()
 
     def fail(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -181,4 +167,4 @@ def test_a_failed_seed_leaves_no_rows_and_every_index(monkeypatch, no_pictures):
     with pytest.raises(RuntimeError):
         seed("--products", "300")
     assert Product.objects.count() == 0
-    assert indexes() == before
+    assert product_indexes() == before
