@@ -29,15 +29,6 @@ from .templatetags.catalogue import rupiah
 CARD_CACHE_SECONDS = 60 * 60
 
 
-def request_version(request):
-    """The catalogue version, read once per request (shared with umkm_directory.http)."""
-    if request is None:
-        return cache.version()
-    if not hasattr(request, "_catalogue_version"):
-        request._catalogue_version = cache.version()
-    return request._catalogue_version
-
-
 def picture_html(image, alt=None, sizes="100vw", variant="", loading="lazy"):
     """A product picture, or a placeholder when ``image`` is None.
 
@@ -120,12 +111,12 @@ def card_html(product):
     )
 
 
-def card_list(request, products):
+def card_list(products):
     """The card of each of ``products`` (from Product.objects.for_listing()), as HTML strings."""
     products = list(products)
     if not products:
         return []
-    prefix = f"card:{request_version(request)}:{get_language()}:"
+    prefix = f"card:{cache.version()}:{get_language()}:"
     keys = [f"{prefix}{product.pk}" for product in products]
     found = django_cache.get_many(keys)
     missing = {}
@@ -137,6 +128,6 @@ def card_list(request, products):
     return [found[key] for key in keys]
 
 
-def cards_html(request, products):
+def cards_html(products):
     """The cards of ``products``, as one HTML string."""
-    return "".join(card_list(request, products))
+    return "".join(card_list(products))

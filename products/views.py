@@ -137,7 +137,7 @@ class ProductDetailView(DetailView):
                 .select_related("vendor__district", "category")[: RELATED_PRODUCTS + 1]
             )
             prefetch_related_objects([product, *rows], _images())
-            newest = list(zip((row.pk for row in rows), card_list(self.request, rows), strict=True))
+            newest = list(zip((row.pk for row in rows), card_list(rows), strict=True))
             django_cache.set(key, newest)
             images = list(product.images.all())
         else:

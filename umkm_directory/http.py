@@ -85,23 +85,21 @@ def _csrf_secret(request):
     return request.META["CSRF_COOKIE"]
 
 
-def _catalogue_version(request):
-    """products.cache.version(), read once per request."""
-    if not hasattr(request, "_catalogue_version"):
-        from products.cache import version  # umkm_directory wires products and vendors
+def _catalogue_version():
+    """products.cache.version() (itself read once per request)."""
+    from products.cache import version  # umkm_directory wires products and vendors
 
-        request._catalogue_version = version()
-    return request._catalogue_version
+    return version()
 
 
 def catalogue_etag(request, *args, **kwargs):
     """The ETag of a catalogue page: it changes with the catalogue version,
     the path and query, the language and the CSRF cookie."""
-    return _etag(request, _catalogue_version(request), _csrf_secret(request))
+    return _etag(request, _catalogue_version(), _csrf_secret(request))
 
 
 def _page_key(request):
-    return "page:" + _etag(request, _catalogue_version(request))
+    return "page:" + _etag(request, _catalogue_version())
 
 
 def cached_page(view):

@@ -32,7 +32,7 @@ from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from django.utils.html import linebreaks
-from jinja2 import Environment, pass_context
+from jinja2 import Environment
 from markupsafe import Markup, escape
 
 # Per-process memos. A page asks for the same few addresses, static files and
@@ -106,14 +106,13 @@ def other_languages():
     ]
 
 
-@pass_context
-def product_cards(context, products):
+def product_cards(products):
     """The cached cards of ``products`` (products.cards), as HTML."""
     # Imported here: umkm_directory is wired to the apps, not the reverse.
     from products.cards import cards_html
 
     # HTML built (and escaped) by products.cards.card_html.
-    return Markup(cards_html(context.get("request"), products))  # noqa: S704
+    return Markup(cards_html(products))  # noqa: S704
 
 
 def environment(**options):
