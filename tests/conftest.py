@@ -3,9 +3,15 @@ reason when absent, except under UMKM_STRICT_SERVICES=1 (set by .ci/run),
 where a missing service fails the test instead."""
 
 import os
+import socket
+from urllib.parse import urlsplit
 
 import pytest
+from django.core.cache import cache as django_cache
 from django.db import connection
+
+# The Redis database tests may use (.ci/run sets one of its own).
+REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 
 
 def require_service(available, reason):
@@ -15,6 +21,35 @@ def require_service(available, reason):
     if os.environ.get("UMKM_STRICT_SERVICES") == "1":
         pytest.fail(f"required service missing in CI: {reason}")
     pytest.skip(reason)
+
+
+def redis_available(url=REDIS_TEST_URL):
+    """Whether a Redis server answers at ``url``."""
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port or 6379), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def any_cache(request, settings):
+    """Each test using it runs on Django's local-memory cache and on Redis."""
+    from products import cache
+
+    if request.param == "redis":
+        require_service(redis_available(), f"Redis is not reachable at {REDIS_TEST_URL}")
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": REDIS_TEST_URL,
+                "KEY_PREFIX": f"umkm-test-{os.getpid()}-{request.node.name}",
+            }
+        }
+    django_cache.delete(cache.VERSION_KEY)
+    yield request.param
+    django_cache.delete(cache.VERSION_KEY)  # the rest expires on its own
 
 
 def pytest_collection_modifyitems(config, items):

@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from tests.conftest import require_service
+from tests.conftest import redis_available, require_service
 from tests.processes import ROOT, manage, project_env
 
 pytestmark = pytest.mark.backend("postgresql")
@@ -44,14 +44,6 @@ for name, slug, category in [("Amplang Tenggiri", "amplang-tenggiri", food),
         status=Status.PUBLISHED)
 get_user_model().objects.create_superuser("kurator", "kurator@example.com", "rahasia-123-uji")
 """
-
-
-def redis_available():
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
 
 
 def free_port():
@@ -88,7 +80,7 @@ def scratch_database():
 @pytest.fixture
 def two_instances(scratch_database, tmp_path):
     """Two gunicorn instances (one worker each) on two ports, same database and Redis."""
-    require_service(redis_available(), "Redis is not running on 127.0.0.1:6379")
+    require_service(redis_available(REDIS_URL), f"Redis is not reachable at {REDIS_URL}")
     ports = [free_port(), free_port()]
     env = project_env(
         DATABASE_URL=scratch_database,

@@ -6,10 +6,7 @@ included) on local memory and on Redis.
 asserted next to their views in tests/products/test_views.py and
 tests/vendors/test_views.py; here every page kind, sort order and deep page.)"""
 
-import os
 import re
-import socket
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -20,7 +17,6 @@ from django.urls import reverse
 
 from products import cache, search
 from products.models import Product, Status
-from tests.conftest import require_service
 from tests.factories import (
     CategoryFactory,
     ProductFactory,
@@ -32,7 +28,6 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 PER_PAGE = 24
 
 
@@ -141,31 +136,6 @@ def test_a_deep_page_costs_the_queries_of_the_first(client, shop):
 
 
 # --- cached aggregates follow admin edits, on local memory and Redis ---------
-
-
-def redis_available():
-    parts = urlsplit(REDIS_TEST_URL)
-    try:
-        socket.create_connection((parts.hostname, parts.port or 6379), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(params=["locmem", "redis"])
-def any_cache(request, settings):
-    if request.param == "redis":
-        require_service(redis_available(), f"Redis is not reachable at {REDIS_TEST_URL}")
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": REDIS_TEST_URL,
-                "KEY_PREFIX": f"umkm-perf-test-{os.getpid()}-{request.node.name}",
-            }
-        }
-    django_cache.delete(cache.VERSION_KEY)
-    yield request.param
-    django_cache.delete(cache.VERSION_KEY)  # the rest expires on its own
 
 
 def facet_counts(client, url="/products/"):

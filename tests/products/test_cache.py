@@ -1,8 +1,6 @@
 """products.cache: the catalogue version moves on with every public change,
 so cached counts are right on the next request; on local memory and Redis."""
 
-import socket
-
 import pytest
 from django.core.cache import cache as django_cache
 from django.db import transaction
@@ -11,7 +9,6 @@ from django.http import QueryDict
 from products import cache
 from products.filters import ProductFilter
 from products.models import Product, Status
-from tests.conftest import require_service
 from tests.factories import CategoryFactory, ProductFactory, VendorFactory
 
 pytestmark = pytest.mark.django_db
@@ -19,31 +16,6 @@ pytestmark = pytest.mark.django_db
 
 def count(query=""):
     return ProductFilter(QueryDict(query)).count()
-
-
-def redis_available():
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(params=["locmem", "redis"])
-def any_cache(request, settings):
-    """Each test runs on Django's local-memory cache and on Redis."""
-    if request.param == "redis":
-        require_service(redis_available(), "Redis is not running on 127.0.0.1:6379")
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": "redis://127.0.0.1:6379/0",
-                "KEY_PREFIX": f"umkm-test-{request.node.name}",
-            }
-        }
-    django_cache.clear() if request.param == "locmem" else django_cache.delete(cache.VERSION_KEY)
-    yield request.param
-    django_cache.delete(cache.VERSION_KEY)  # the rest expires on its own
 
 
 def test_bump_moves_the_version_on(any_cache):
