@@ -84,17 +84,19 @@ def prepare(writers):
 
 
 def reader(deadline, results):
+    from products.cards import cards
     from products.models import Product
     from vendors.models import Vendor
 
     reads, errors = 0, []
     while time.monotonic() < deadline:
         try:
-            page = list(Product.objects.visible().for_listing()[:24])
+            page = list(Product.objects.visible().values_list("pk", flat=True)[:24])
+            cards(page)
             Product.objects.visible().count()
             Vendor.objects.active().count()
             if page:
-                Product.objects.visible().select_related("vendor").get(pk=random.choice(page).pk)
+                Product.objects.visible().select_related("vendor").get(pk=random.choice(page))
             reads += 1
         except Exception as error:  # counted and reported, never fatal
             errors.append(repr(error))

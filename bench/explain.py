@@ -88,15 +88,17 @@ class _Listed:
 
 def list_queries(url):
     """The SQL of a catalogue or category page as the list view runs it (the
-    filters, the counts, the page of 24 by id first), without the template."""
+    filters, the counts, the ids of the page of 24, their cards), without the
+    template."""
     from urllib.parse import urlsplit
 
     from django.http import QueryDict
     from django.urls import resolve
 
+    from products.cards import cards
     from products.filters import ProductFilter
     from products.models import Category
-    from products.views import IdsFirstPaginator
+    from products.views import FilterPaginator
 
     parts = urlsplit(url)
     match = resolve(parts.path)
@@ -105,10 +107,10 @@ def list_queries(url):
         category = Category.objects.visible().select_related("parent").get(slug=match.kwargs["slug"])
     data = QueryDict(parts.query)
     filterset = ProductFilter(data, category=category)
-    paginator = IdsFirstPaginator(filterset.qs.for_listing(), 24, count=filterset.count())
+    paginator = FilterPaginator(filterset, 24, count=filterset.count())
     filterset.facets()
     page = paginator.page(min(int(data.get("page", 1)), paginator.num_pages))
-    list(page.object_list)
+    cards(page.object_list)
     return _Listed()
 
 

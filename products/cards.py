@@ -1,42 +1,47 @@
-"""Product cards and pictures: their HTML, written in Python, and the cache
-of rendered cards (per product, catalogue version and language).
+"""Product cards and pictures: their HTML, written in Python, from the rows
+of ``Product.objects.card_rows()`` (one query for any number of cards).
 
 Why Python and not a template: a card is the most repeated piece of HTML on
-the site (24 a list page, each rendered anew on a cold page), and a Jinja2
-template cost ~0.2 ms a card against ~0.03 ms here. The markup is small and
-kept in these two functions only (the product page's gallery calls
-``picture()`` too); tests/products/test_images.py and test_views.py check it.
+the site (24 a list page), and a Jinja2 template cost ~0.2 ms a card against
+~0.02 ms here; why rows and not model instances: Django makes four model
+instances a card (product, vendor, district, picture) and prefetches the
+pictures with machinery that cost more than the query. The markup is small
+and kept in these functions only (the product page's gallery calls
+``picture_html()`` too); tests/products/test_images.py and test_views.py
+check it.
 
-A list page shows 24 cards and the same product shows up on many pages (its
-category, sort orders, search results, related products, its vendor's page),
-so many cards are found in the cache. Any edit moves the catalogue version
-on (products.cache) and with it every card's key; no card is ever stale.
+Every list (catalogue, category, search, vendor page, home) first finds the
+ids of its page, then asks ``cards(ids)``: one prepared query (compiled once
+per process, umkm_directory.prepared) for all of them. Templates call
+``{{ product_cards(ids) }}`` and ``{{ picture(image, ...) }}``
+(umkm_directory.templating)."""
 
-All the cards of a list are read with one ``get_many`` and the missing ones
-written with one ``set_many``: on Redis that is two round trips a page, not
-two per card. Templates call ``{{ product_cards(products) }}`` and
-``{{ picture(image, ...) }}`` (umkm_directory.templating)."""
+from collections import namedtuple
 
-from django.core.cache import cache as django_cache
 from django.utils.translation import get_language
 from markupsafe import Markup, escape
 
+from umkm_directory.links import slug_url
+from umkm_directory.prepared import PreparedQuery
 from umkm_directory.templating import gettext, static_url
 
-from . import cache
+from . import search
+from .models import CARD_COLUMNS, Picture, Product
 from .templatetags.catalogue import rupiah
 
-CARD_CACHE_SECONDS = 60 * 60
+# One row of Product.objects.card_rows().
+CardRow = namedtuple("CardRow", [name.replace("__", "_") for name in CARD_COLUMNS] + ["cover"])
 
 
 def picture_html(image, alt=None, sizes="100vw", variant="", loading="lazy"):
     """A product picture, or a placeholder when ``image`` is None.
 
-    alt: the image's own alt text by default, "" for a decorative image;
-    variant: "thumb" for the square thumbnail; loading: "eager" for the first
-    picture of a page. No query and no storage call: rendition names and sizes
-    are kept on the image row. Give img a CSS "max-width: 100%; height: auto"
-    so width/height only set the aspect ratio."""
+    image: a ProductImage or a Picture; alt: the image's own alt text by
+    default, "" for a decorative image; variant: "thumb" for the square
+    thumbnail; loading: "eager" for the first picture of a page. No query and
+    no storage call: rendition names and sizes are kept on the image row.
+    Give img a CSS "max-width: 100%; height: auto" so width/height only set
+    the aspect ratio."""
     if image is None:
         thumb = variant == "thumb"
         return Markup(  # noqa: S704 - every value below goes through escape()
@@ -83,51 +88,61 @@ def _labels():
     return labels
 
 
-def card_html(product):
-    """One product in a list, as an ``<li>``. ``product`` comes from
-    Product.objects.for_listing(): vendor, its district and the pictures are
-    loaded, so a card costs no query. Every value is escaped (markupsafe)."""
+def card_row(row):
+    """A CardRow from a row of Product.objects.card_rows() (its cover a
+    Picture, or None for a product without pictures)."""
+    *columns, name, width, height, renditions = row  # the cover's COVER_COLUMNS, in order
+    return CardRow(*columns, Picture(name, width, height, renditions) if name else None)
+
+
+def card_html(card):
+    """One product in a list, as an ``<li>``, from a CardRow. Every value is
+    escaped (markupsafe)."""
     labels = _labels()
-    vendor = product.vendor
-    unit = f' <span class="card__unit">/ {escape(product.unit)}</span>' if product.unit else ""
+    unit = f' <span class="card__unit">/ {escape(card.unit)}</span>' if card.unit else ""
     badges = ""
-    if product.halal or product.export_ready:
+    if card.halal or card.export_ready:
         badges = (
             '<span class="card__badges">'
-            f"{labels['halal'] if product.halal else ''}{labels['export'] if product.export_ready else ''}"
+            f"{labels['halal'] if card.halal else ''}{labels['export'] if card.export_ready else ''}"
             "</span>"
         )
-    verified = labels["verified"] if vendor.verified else ""
-    availability = labels.get(product.availability, "")
+    verified = labels["verified"] if card.vendor_verified else ""
+    availability = labels.get(card.availability, "")
+    url = slug_url("products:detail", card.slug)
     return Markup(  # noqa: S704 - every value below goes through escape() or is markup built here
-        f'<li class="card"><a class="card__link" href="{escape(product.get_absolute_url())}">'
-        f'<span class="card__media">{picture_html(product.cover, alt=product.name, sizes=CARD_SIZES)}</span>'
+        f'<li class="card"><a class="card__link" href="{escape(url)}">'
+        f'<span class="card__media">{picture_html(card.cover, alt=card.name, sizes=CARD_SIZES)}</span>'
         '<span class="card__body">'
-        f'<span class="card__name">{escape(product.name)}</span>'
-        f'<span class="card__price"><span class="nowrap">{escape(rupiah(product.price))}</span>{unit}</span>'
-        f'<span class="card__vendor">{escape(vendor.name)}{verified}</span>'
-        f'<span class="card__meta">{escape(vendor.district.name)}{availability}</span>'
+        f'<span class="card__name">{escape(card.name)}</span>'
+        f'<span class="card__price"><span class="nowrap">{escape(rupiah(card.price))}</span>{unit}</span>'
+        f'<span class="card__vendor">{escape(card.vendor_name)}{verified}</span>'
+        f'<span class="card__meta">{escape(card.district_name or "")}{availability}</span>'
         f"{badges}</span></a></li>"
     )
 
 
-def card_list(products):
-    """The card of each of ``products`` (from Product.objects.for_listing()), as HTML strings."""
-    products = list(products)
-    if not products:
+def cards_of_rows(rows):
+    """The cards of rows of Product.objects.card_rows(), as (id, HTML) pairs, in their order."""
+    return [(row[0], card_html(card_row(row))) for row in rows]
+
+
+# The cards of some visible products, by id: compiled once per process.
+CARDS_BY_ID = PreparedQuery(
+    lambda ids: Product.objects.visible().filter(pk__in=search.id_list(ids)).card_rows()
+)
+
+
+def cards(ids):
+    """The cards of the visible products among ``ids``, in the order of
+    ``ids``, as HTML strings (one query; none for no ids)."""
+    ids = list(ids)
+    if not ids:
         return []
-    prefix = f"card:{cache.version()}:{get_language()}:"
-    keys = [f"{prefix}{product.pk}" for product in products]
-    found = django_cache.get_many(keys)
-    missing = {}
-    if len(found) < len(keys):
-        for key, product in zip(keys, products, strict=True):
-            if key not in found:
-                missing[key] = found[key] = card_html(product)
-        django_cache.set_many(missing, CARD_CACHE_SECONDS)
-    return [found[key] for key in keys]
+    found = dict(cards_of_rows(CARDS_BY_ID.fetch(ids=search.id_param(ids))))
+    return [found[pk] for pk in ids if pk in found]
 
 
-def cards_html(products):
-    """The cards of ``products``, as one HTML string."""
-    return "".join(card_list(products))
+def cards_html(ids):
+    """The cards of the products ``ids``, as one HTML string."""
+    return "".join(cards(ids))

@@ -14,15 +14,19 @@ Counts are computed by two GROUP BY queries per distinct set of filters
 """
 
 import re
+from array import array
 from collections import namedtuple
 
 import django_filters
 from django import forms
-from django.db.models import Count, Q
+from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Q, Value, When, Window
+from django.db.models.functions import Cast, RowNumber
 from django.http import QueryDict
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from umkm_directory.prepared import PreparedQuery
 
 from . import cache, search
 from .models import Availability, Certification, Product
@@ -189,6 +193,8 @@ class ProductFilter(django_filters.FilterSet):
         form = ProductFilterForm
 
     def __init__(self, data=None, queryset=None, *, category=None, request=None, prefix=None):
+        # The prepared page queries (page_ids()) start from all products.
+        self._default_queryset = queryset is None
         if queryset is None:
             queryset = Product.objects.all()
         if data is None:
@@ -284,30 +290,39 @@ class ProductFilter(django_filters.FilterSet):
 
     # --- querying ---------------------------------------------------------
 
+    def _filters(self, *, without=None):
+        """The active filters except ``without`` as (shape, values): the shape
+        says which filters are set and how (hashable, the same for every
+        request filtering the same way), the values what they compare with.
+        ``_apply()`` turns them into a QuerySet; the search text is apart."""
+        params = self._resolved.params
+        shape, values = [], {}
+        for name in ("scope", "category"):
+            ids = params[name]
+            if ids is None or name == without:
+                continue
+            if not ids:  # an unknown category: nothing matches
+                return (("nothing", None),), {}
+            # A category with subcategories through top_category (one index
+            # per sort order), otherwise by its id.
+            shape.append((name, "top" if len(ids) > 1 else "one"))
+            values[name] = ids[0]
+        for name in ("district", "vendor", "price_min", "price_max"):
+            if params[name] is not None and name != without:
+                shape.append((name, None))
+                values[name] = params[name]
+        if params["cert"]:
+            shape.append(("cert", tuple(params["cert"])))
+        for name in ("export_ready", "in_stock"):
+            if params[name]:
+                shape.append((name, None))
+        return tuple(shape), values
+
     def _filtered(self, *, without=None):
         """The visible products under every active filter except ``without``."""
-        params, text = self._resolved.params, self._resolved.text
-        qs = self.queryset
-        if params["scope"] is not None:
-            qs = _in_categories(qs, params["scope"])
-        if params["q"] is not None:
-            qs = search.matching(qs, text)
-        if params["category"] is not None and without != "category":
-            qs = _in_categories(qs, params["category"])
-        if params["district"] is not None and without != "district":
-            qs = qs.in_district(params["district"])
-        if params["vendor"] is not None:
-            qs = qs.filter(vendor_id=params["vendor"])
-        if params["price_min"] is not None:
-            qs = qs.filter(price__gte=params["price_min"])
-        if params["price_max"] is not None:
-            qs = qs.filter(price__lte=params["price_max"])
-        if params["cert"]:
-            qs = qs.with_certification(*params["cert"])
-        if params["export_ready"]:
-            qs = qs.filter(export_ready=True)
-        if params["in_stock"]:
-            qs = qs.filter(availability=Availability.READY)
+        qs = _apply(self.queryset, *self._filters(without=without))
+        if self._resolved.params["q"] is not None:
+            qs = search.matching(qs, self._resolved.text)
         return qs
 
     def filter_queryset(self, queryset):
@@ -320,16 +335,87 @@ class ProductFilter(django_filters.FilterSet):
             self._qs = self.filter_queryset(self.queryset)
         return self._qs
 
+    def page_ids(self, offset, limit):
+        """The ids of ``limit`` results from ``offset``, in the sort order, as
+        ``qs`` would give them, cheaply: a search's from its cached table
+        (no query), other lists by one query compiled once per shape (which
+        filters, which sort order) and process (umkm_directory.prepared)."""
+        if self._resolved.params["q"] is not None:
+            return self._search_results.ids[offset : offset + limit]
+        if not self._default_queryset:
+            return list(self.qs.values_list("pk", flat=True)[offset : offset + limit])
+        shape, values = self._filters()
+        if shape and shape[0][0] == "nothing":
+            return []
+        return LIST_IDS.fetch(shape=(self.sort, shape), limit=limit, offset=offset, **values)
+
+    # --- a search: filtered, counted and sorted in its cached table -------
+
+    @cached_property
+    def _search_results(self):
+        """A search's results (ids in the sort order) and counts, from the
+        search's table (search_table(): its candidates' columns, cached per
+        search text): the same rows, order and counts as ``qs`` and the
+        GROUP BY queries would give, for no query once the table is cached."""
+        params = self._resolved.params
+        table = search_table(self._resolved.text)
+        scope = None if params["scope"] is None else set(params["scope"])
+        chosen = None if params["category"] is None else set(params["category"])
+        district, vendor = params["district"], params["vendor"]
+        low, high = params["price_min"], params["price_max"]
+        required = 0
+        for name in (*params["cert"], *(f for f in ("export_ready", "in_stock") if params[f])):
+            required |= CUBE_BITS[name]
+        totals = dict.fromkeys(["total", *CUBE_BITS], 0)
+        by_category, by_district, kept = {}, {}, []
+        columns = zip(table.category, table.district, table.vendor, table.price, table.bits, strict=True)
+        for index, (category_id, district_id, vendor_id, price, bits) in enumerate(columns):
+            if (
+                (scope is not None and category_id not in scope)
+                or (vendor is not None and vendor_id != vendor)
+                or (low is not None and price < low)
+                or (high is not None and price > high)
+                or bits & required != required
+            ):
+                continue
+            in_category = chosen is None or category_id in chosen
+            in_district = district is None or district_id == district
+            if in_district:
+                by_category[category_id] = by_category.get(category_id, 0) + 1
+            if in_category:
+                by_district[district_id] = by_district.get(district_id, 0) + 1
+            if in_category and in_district:
+                kept.append(index)
+                totals["total"] += 1
+                for name, bit in CUBE_BITS.items():
+                    if bits & bit:
+                        totals[name] += 1
+        ids, created, price, tier = table.ids, table.created, table.price, table.tier
+        order = {
+            "relevance": lambda i: (-tier[i], -created[i], -ids[i]),
+            "newest": lambda i: (-created[i], -ids[i]),
+            "price_asc": lambda i: (price[i], ids[i]),
+            "price_desc": lambda i: (-price[i], -ids[i]),
+            "name": None,  # the table is in name order already
+        }[self.sort]
+        if order is not None:
+            kept.sort(key=order)
+        counts = {"totals": totals, "category": by_category, "district": by_district, "capped": table.capped}
+        return SearchResults([ids[i] for i in kept], counts)
+
     # --- counting ---------------------------------------------------------
 
     @cached_property
     def _aggregates(self):
-        """Counts for this set of filters: from the cache, else from the
-        catalogue cube when the filters allow, else from two GROUP BY
-        queries (one per disjunctive facet: category, district)."""
+        """Counts for this set of filters: a search's from its table, else
+        from the cache, else from the catalogue cube when the filters allow,
+        else from two GROUP BY queries (one per disjunctive facet: category,
+        district)."""
         params = self._resolved.params
+        if params["q"] is not None:
+            return self._search_results.aggregates
         compute = self._compute_aggregates
-        if params["q"] is None and all(params[name] is None for name in ("vendor", "price_min", "price_max")):
+        if all(params[name] is None for name in ("vendor", "price_min", "price_max")):
             compute = self._aggregates_from_cube
         return cache.get_or_compute("filter-counts", compute, params)
 
@@ -385,8 +471,7 @@ class ProductFilter(django_filters.FilterSet):
             "totals": totals,
             "category": {pk: row["total"] for pk, row in by_category.items()},
             "district": by_district,
-            # Counted within a search's bounded candidate set (products.search).
-            "capped": bool(self._resolved.params["q"]) and search.capped(self._resolved.text),
+            "capped": False,
         }
 
     def count(self):
@@ -516,30 +601,113 @@ def cube():
     def compute():
         rows = (
             Product.objects.visible()
-            .values_list("category_id", "district_id", *CERTIFICATIONS, "export_ready", "availability")
+            .annotate(bits=flag_bits())
+            .values_list("category_id", "district_id", "bits")
             .annotate(count=Count("pk"))
             .order_by()
         )
-        flag_bits = [CUBE_BITS[name] for name in (*CERTIFICATIONS, "export_ready")]
-        cells = {}
-        for category_id, district_id, *flags, availability, count in rows:
-            bits = sum(bit for bit, on in zip(flag_bits, flags, strict=True) if on)
-            if availability == Availability.READY:
-                bits |= CUBE_BITS["in_stock"]
-            key = (category_id, district_id, bits)
-            cells[key] = cells.get(key, 0) + count
-        return [(*key, count) for key, count in cells.items()]
+        return [tuple(row) for row in rows]
 
     return cache.get_or_compute("cube", compute)
 
 
-def _in_categories(queryset, ids):
-    """``queryset`` within these categories (a list from _with_children): a
-    top-level category with its subcategories through top_category (one
-    index per sort order), otherwise by category id."""
-    if len(ids) > 1:
-        return queryset.in_top_category(ids[0])
-    return queryset.filter(category_id__in=ids)
+def flag_bits():
+    """An SQL expression: the CUBE_BITS of a product's flags (certifications,
+    export_ready, availability), one integer per row, so the cube groups by
+    it and a search's table reads it without per-row conversions."""
+    bits = Case(When(availability=Availability.READY, then=Value(CUBE_BITS["in_stock"])), default=Value(0))
+    for name in (*CERTIFICATIONS, "export_ready"):
+        bits = bits + Cast(name, IntegerField()) * Value(CUBE_BITS[name])
+    return ExpressionWrapper(bits, output_field=IntegerField())
+
+
+def _apply(queryset, shape, values):
+    """``queryset`` under the filters of ``shape`` with these ``values``
+    (ProductFilter._filters()); the one place a filter becomes SQL."""
+    for name, how in shape:
+        if name == "nothing":
+            return queryset.none()
+        if name in ("scope", "category"):
+            if how == "top":  # the category and its subcategories, through top_category
+                queryset = queryset.in_top_category(values[name])
+            else:
+                queryset = queryset.filter(category_id=values[name])
+        elif name == "district":
+            queryset = queryset.in_district(values[name])
+        elif name == "vendor":
+            queryset = queryset.filter(vendor_id=values[name])
+        elif name == "price_min":
+            queryset = queryset.filter(price__gte=values[name])
+        elif name == "price_max":
+            queryset = queryset.filter(price__lte=values[name])
+        elif name == "cert":
+            queryset = queryset.with_certification(*how)
+        elif name == "export_ready":
+            queryset = queryset.filter(export_ready=True)
+        elif name == "in_stock":
+            queryset = queryset.filter(availability=Availability.READY)
+    return queryset
+
+
+# A page of a list without search text, by shape (sort order, filters):
+# compiled once per shape and process (ProductFilter.page_ids()).
+LIST_IDS = PreparedQuery(
+    lambda shape, **values: (
+        _apply(Product.objects.visible(), shape[1], values)
+        .order_by(*SORT_ORDER[shape[0]])
+        .values_list("pk", flat=True)
+    )
+)
+
+SearchResults = namedtuple("SearchResults", "ids aggregates")
+
+
+class SearchTable(namedtuple("SearchTable", "ids category district vendor price created bits tier capped")):
+    """A search's candidates (products.search.candidates()), the visible
+    ones, with what filtering, counting and sorting them needs, one array per
+    column (compact to cache, quick to read), in name order (name, id):
+    ``created`` the rank in (created_at, id) order, ``bits`` the CUBE_BITS of
+    the flags, ``tier`` the ranking tier (3 every word in the name, 1 some,
+    0 elsewhere), ``capped`` whether the text matched more products than a
+    search considers."""
+
+    __slots__ = ()
+
+
+# A search's candidates' columns, in the table's order; the orders the
+# database knows (names by its collation, dates) come ranked from it.
+SEARCH_ROWS = PreparedQuery(
+    lambda ids: (
+        Product.objects.visible()
+        .filter(pk__in=search.id_list(ids))
+        .annotate(
+            created_rank=Window(RowNumber(), order_by=[F("created_at").asc(), F("id").asc()]),
+            bits=flag_bits(),
+        )
+        .order_by("name", "id")
+        .values_list("id", "category_id", "district_id", "vendor_id", "price", "created_rank", "bits")
+    )
+)
+
+
+def search_table(text):
+    """The SearchTable of ``text`` (one query once its candidates are
+    known), cached under the catalogue version."""
+    words = search.tokens(text)
+    if not words:  # nothing to look for: nothing found
+        return SearchTable(*[array("q") for _ in range(6)], array("B"), array("B"), False)
+
+    def compute():
+        found = search.candidates(words)
+        rows = SEARCH_ROWS.fetch(ids=search.id_param(found.ids)) if found.ids else []
+        columns = [array("q", (row[n] or 0 for row in rows)) for n in range(6)]
+        columns.append(array("B", (row[6] for row in rows)))
+        name_all, name_some = set(found.name_all), set(found.name_some)
+        tiers = (3 if pk in name_all else 1 if pk in name_some else 0 for pk in columns[0])
+        columns.append(array("B", tiers))
+        return SearchTable(*columns, found.capped)
+
+    return cache.get_or_compute("search-table", compute, words)
 
 
 def _with_children(category_id, tree):

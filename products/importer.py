@@ -44,7 +44,7 @@ from vendors.models import District, Vendor
 from vendors.phone import normalize_whatsapp
 
 from . import search
-from .models import Availability, Category, Certification, Product, Status, top_category_ids
+from .models import Availability, Category, Certification, Product, Status, category_copies
 
 BATCH_SIZE = 2000
 MAX_KEPT_PROBLEMS = 1000
@@ -870,23 +870,25 @@ def _write_products(rows, *, batch_size, match_existing, reindex, progress):
         on_batch=_reindex_written if reindex else None,
     )
     category_ids = dict(Category.objects.values_list("slug", "id"))
-    top_ids = top_category_ids()
+    categories = category_copies()
     done = 0
     for batch in _batches(rows, batch_size):
         vendor_slugs = {values["vendor"] for values in batch}
         vendors = {
-            slug: (pk, district_id)
-            for slug, pk, district_id in Vendor.objects.filter(slug__in=vendor_slugs).values_list(
-                "slug", "id", "district_id"
+            slug: (pk, district_id, active)
+            for slug, pk, district_id, active in Vendor.objects.filter(slug__in=vendor_slugs).values_list(
+                "slug", "id", "district_id", "active"
             )
         }
         for values in batch:
             values = dict(values)
-            # Product.district is the vendor's (a vendor whose district changed
-            # above has had its products moved by VendorQuerySet.bulk_update).
-            values["vendor_id"], values["district_id"] = vendors[values.pop("vendor")]
+            # The copies of the vendor and the category (products.models.
+            # COPIED_COLUMNS; a vendor or category changed above has had its
+            # existing products put right by its QuerySet's bulk_update).
+            vendor = vendors[values.pop("vendor")]
+            values["vendor_id"], values["district_id"], values["vendor_active"] = vendor
             values["category_id"] = category_ids[values.pop("category")]
-            values["top_category_id"] = top_ids[values["category_id"]]
+            values["top_category_id"], values["category_visible"] = categories[values["category_id"]]
             writer.add(values)
         writer.flush()
         done += len(batch)

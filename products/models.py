@@ -1,7 +1,9 @@
+from collections import namedtuple
+
 from django.core.exceptions import ValidationError
-from django.db import connections, models
+from django.core.files.storage import default_storage
+from django.db import models
 from django.db.models import OuterRef, Q, Subquery
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -15,30 +17,28 @@ class CategoryQuerySet(models.QuerySet):
         """Active categories whose parent (if any) is active too."""
         return self.filter(active=True).filter(Q(parent__isnull=True) | Q(parent__active=True))
 
-    def hidden(self):
-        """The categories visible() leaves out (usually none)."""
-        return self.exclude(pk__in=Category.objects.visible())
-
     def top_level(self):
         """Categories without a parent."""
         return self.filter(parent__isnull=True)
 
     def update(self, **kwargs):
-        """QuerySet.update(), keeping Product.top_category right when parents change."""
-        if not {"parent", "parent_id"} & set(kwargs):
+        """QuerySet.update(), keeping the products' copies of their category
+        (Product.top_category, Product.category_visible) right when a parent
+        or an active flag changes."""
+        if not CATEGORY_COPY_SOURCES & set(kwargs):
             return super().update(**kwargs)
         ids = list(self.values_list("pk", flat=True))
         count = super().update(**kwargs)
-        Product.objects.filter(category_id__in=ids).sync_top_category()
+        Product.objects.in_category_trees(ids).sync_category_copies()
         return count
 
     def bulk_update(self, objs, fields, *args, **kwargs):
-        """QuerySet.bulk_update(), keeping Product.top_category right when parents change
-        (the importer writes categories this way)."""
+        """QuerySet.bulk_update(), keeping the products' copies of their
+        category right (the importer writes categories this way)."""
         objs = list(objs)
         count = super().bulk_update(objs, fields, *args, **kwargs)
-        if {"parent", "parent_id"} & set(fields):
-            Product.objects.filter(category_id__in=[obj.pk for obj in objs]).sync_top_category()
+        if CATEGORY_COPY_SOURCES & set(fields):
+            Product.objects.in_category_trees([obj.pk for obj in objs]).sync_category_copies()
         return count
 
 
@@ -79,11 +79,15 @@ class Category(models.Model):
         return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
 
     def save(self, *args, **kwargs):
+        adding = self._state.adding
         super().save(*args, **kwargs)
-        # A category moved under another parent (or made top-level) moves its
-        # products' top_category with it; nothing is written otherwise.
-        top = self.parent_id or self.pk
-        Product.objects.filter(category_id=self.pk).exclude(top_category_id=top).update(top_category_id=top)
+        # A category moved under another parent (or made top-level), hidden
+        # or shown again moves its products' copies (top_category,
+        # category_visible) with it, and its subcategories' products'
+        # visibility; nothing is written when they are right.
+        update_fields = kwargs.get("update_fields")
+        if not adding and (update_fields is None or CATEGORY_COPY_SOURCES & set(update_fields)):
+            Product.objects.in_category_trees([self.pk]).sync_category_copies()
 
     def get_absolute_url(self):
         return slug_url("products:category", self.slug)
@@ -124,42 +128,44 @@ class Certification(models.TextChoices):
     SNI = "sni", _("SNI")
 
 
-def vendor_district_ids(vendor_ids):
-    """{vendor id: its district id} for these vendors."""
-    return dict(Vendor.objects.filter(pk__in=set(vendor_ids)).values_list("id", "district_id"))
+def category_copies(category_ids=None):
+    """{category id: (the id of its top-level category (itself when
+    top-level), whether it is visible)} for every category (there are few)."""
+    visible = set(Category.objects.visible().values_list("id", flat=True))
+    tops = Category.objects.values_list("id", Coalesce("parent_id", "id"))
+    return {pk: (top, pk in visible) for pk, top in tops}
 
 
-def top_category_ids():
-    """{category id: the id of its top-level category (itself when top-level)}."""
-    return dict(Category.objects.values_list("id", Coalesce("parent_id", "id")))
+def vendor_copies(vendor_ids):
+    """{vendor id: (its district id, whether it is active)} for these vendors."""
+    rows = Vendor.objects.filter(pk__in=set(vendor_ids)).values_list("id", "district_id", "active")
+    return {pk: (district, active) for pk, district, active in rows}
 
 
 # Columns copied onto each product from what it points to, for the list
-# queries (shortcuts, never rules): (the field pointed to, the copy, {id of
-# the field pointed to: value of the copy} for some ids, the QuerySet method
-# that puts wrong copies right). Every write path below goes through this table.
+# queries (shortcuts: the rules stay with the category and the vendor):
+# (the field pointed to, the copies, {id pointed to: (values of the copies)}
+# for some ids, the QuerySet method that puts wrong copies right). Every
+# write path below goes through this table.
 COPIED_COLUMNS = [
-    ("category", "top_category", lambda ids: top_category_ids(), "sync_top_category"),
-    ("vendor", "district", vendor_district_ids, "sync_district"),
+    ("category", ("top_category", "category_visible"), category_copies, "sync_category_copies"),
+    ("vendor", ("district", "vendor_active"), vendor_copies, "sync_vendor_copies"),
 ]
+# The fields of a category the products' copies are made of (a vendor's:
+# vendors.models.COPIED_FIELDS).
+CATEGORY_COPY_SOURCES = {"parent", "parent_id", "active"}
 
 
-_COMPILED = {}
+def _attnames(copies):
+    return [Product._meta.get_field(name).attname for name in copies]
 
 
-def _compiled_once(name, build):
-    """The ids of ``build()`` (a QuerySet taking no values from the request) as
-    SQL compiled once per process and database. visible() is part of nearly
-    every public query, and Django would build and compile these subqueries
-    anew each time (~1.5 ms, more than running them); the rules themselves
-    stay written in the ORM (Category.objects.hidden(), Vendor.active)."""
-    key = (connections["default"].vendor, name)
-    compiled = _COMPILED.get(key)
-    if compiled is None:
-        # order_by(): a model's default ordering (Vendor's by name) would sort the subquery.
-        compiled = _COMPILED[key] = build().order_by().values("pk").query.sql_with_params()
-    # Compiled by Django from a fixed QuerySet: no outside text reaches it.
-    return RawSQL(*compiled)  # noqa: S611
+# What a product card shows (ProductQuerySet.card_rows()).
+CARD_COLUMNS = (
+    "id", "slug", "name", "price", "unit", "availability", "halal", "export_ready",
+    "vendor__name", "vendor__verified", "district__name",
+)  # fmt: skip
+COVER_COLUMNS = ("image", "width", "height", "renditions")
 
 
 class ProductQuerySet(models.QuerySet):
@@ -167,27 +173,22 @@ class ProductQuerySet(models.QuerySet):
         """THE rule of what the public may see: a published product of an
         active vendor in a visible category (active, with an active parent).
 
-        Written as "published, not one of an inactive vendor's products, not
-        in a hidden category" (vendor and category are required foreign keys,
-        so this is the same set): the two short lists (usually a few
-        thousand inactive vendors, read from their own index, and no hidden
-        category) are hashed once per query and checked against each index
-        entry, which carries vendor_id and category_id (migration 0006). A
-        join would look up the vendor and the category of every row a list
-        walks, and a deep page's OFFSET walks thousands."""
-        inactive_vendors = _compiled_once("inactive_vendors", lambda: Vendor.objects.filter(active=False))
-        hidden_categories = _compiled_once("hidden_categories", Category.objects.hidden)
-        return (
-            self.filter(status=Status.PUBLISHED)
-            .exclude(vendor_id__in=inactive_vendors)
-            .exclude(category_id__in=hidden_categories)
-        )
+        The vendor's and the category's part are read from the product's own
+        copies of them (``vendor_active``, ``category_visible``: COPIED_COLUMNS,
+        kept right by every write of a product, a vendor or a category), so
+        the rule is three columns of the row: the catalogue's indexes carry
+        it as their condition (migration 0008) and no query joins, hashes or
+        probes the vendors or the categories to apply it."""
+        return self.filter(status=Status.PUBLISHED, vendor_active=True, category_visible=True)
 
-    def for_listing(self):
-        """Everything a product card needs, in a constant number of queries."""
-        return self.select_related("vendor", "vendor__district", "category").prefetch_related(
-            models.Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
-        )
+    def card_rows(self):
+        """The products as the rows a product card is written from
+        (products.cards.CardRow): their own columns, the vendor's name and
+        flag, the district's name and the cover picture's columns, in one
+        query (the cover by a sub-select per row on the pictures' index)."""
+        covers = ProductImage.objects.filter(product_id=OuterRef("pk")).order_by("position", "id")
+        annotations = {f"cover_{name}": Subquery(covers.values(name)[:1]) for name in COVER_COLUMNS}
+        return self.annotate(**annotations).values_list(*CARD_COLUMNS, *annotations)
 
     def editable_by(self, user):
         """Products this user may edit: all for curators, their vendors' for vendor accounts."""
@@ -216,26 +217,36 @@ class ProductQuerySet(models.QuerySet):
         every row a page walks, and a deep page walks thousands."""
         return self.filter(district_id=district_id)
 
+    def in_category_trees(self, category_ids):
+        """Products filed under these categories or under their subcategories."""
+        return self.filter(Q(category_id__in=category_ids) | Q(category__parent_id__in=category_ids))
+
     # --- keeping the copied columns right (COPIED_COLUMNS): every write of
     # category_id or vendor_id goes through the methods below, a change of a
-    # category's parent or a vendor's district through sync_top_category() /
-    # sync_district() (Category.save()/update(), vendors.models)
+    # category (parent, active) or a vendor (district, active) through
+    # sync_category_copies() / sync_vendor_copies() (Category.save()/update(),
+    # vendors.models)
 
-    def sync_district(self):
-        """Set district from the vendor where it is wrong (one UPDATE;
-        nothing written when right)."""
-        vendors_district = Subquery(Vendor.objects.filter(pk=OuterRef("vendor_id")).values("district_id")[:1])
-        return self.exclude(district_id=vendors_district).update(district_id=vendors_district)
-
-    def sync_top_category(self):
-        """Set top_category from the category tree where it is wrong (a few
-        UPDATEs, one per top-level category; nothing written when right)."""
-        groups = {}
-        for category_id, top in top_category_ids().items():
-            groups.setdefault(top, []).append(category_id)
+    def sync_vendor_copies(self):
+        """Set district and vendor_active from the vendor where they are
+        wrong (two UPDATEs; nothing written when right)."""
         count = 0
-        for top, ids in groups.items():
-            count += self.filter(category_id__in=ids).exclude(top_category_id=top).update(top_category_id=top)
+        for copy, source in (("district_id", "district_id"), ("vendor_active", "active")):
+            value = Subquery(Vendor.objects.filter(pk=OuterRef("vendor_id")).values(source)[:1])
+            count += self.exclude(**{copy: value}).update(**{copy: value})
+        return count
+
+    def sync_category_copies(self):
+        """Set top_category and category_visible from the category tree where
+        they are wrong (an UPDATE per distinct pair of values, a few at most;
+        nothing written when right)."""
+        groups = {}
+        for category_id, values in category_copies().items():
+            groups.setdefault(values, []).append(category_id)
+        count = 0
+        for (top, visible), ids in groups.items():
+            wrong = self.filter(category_id__in=ids).exclude(top_category_id=top, category_visible=visible)
+            count += wrong.update(top_category_id=top, category_visible=visible)
         return count
 
     def update(self, **kwargs):
@@ -243,12 +254,13 @@ class ProductQuerySet(models.QuerySet):
         when what they copy changes: set in the same UPDATE for a value, put
         right afterwards for an expression."""
         resync = []
-        for source, copy, lookup, sync in COPIED_COLUMNS:
-            if (source in kwargs or f"{source}_id" in kwargs) and f"{copy}_id" not in kwargs:
+        for source, copies, lookup, sync in COPIED_COLUMNS:
+            attnames = _attnames(copies)
+            if (source in kwargs or f"{source}_id" in kwargs) and not set(attnames) & set(kwargs):
                 value = kwargs.get(source, kwargs.get(f"{source}_id"))
                 if isinstance(value, models.Model | int):
                     pk = value.pk if isinstance(value, models.Model) else value
-                    kwargs[f"{copy}_id"] = lookup([pk]).get(pk)
+                    kwargs.update(zip(attnames, lookup([pk]).get(pk, (None, False)), strict=True))
                 else:
                     resync.append(sync)
         if not resync:
@@ -262,27 +274,31 @@ class ProductQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         """QuerySet.bulk_create(), filling the copied columns (COPIED_COLUMNS)."""
         objs = list(objs)
-        for source, copy, lookup, _sync in COPIED_COLUMNS:
-            _copy_onto(objs, source, copy, lookup)
+        for source, copies, lookup, _sync in COPIED_COLUMNS:
+            _copy_onto(objs, source, copies, lookup)
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         """QuerySet.bulk_update(), keeping the copied columns right when what
         they copy is among the fields."""
         objs, fields = list(objs), list(fields)
-        for source, copy, lookup, _sync in COPIED_COLUMNS:
+        for source, copies, lookup, _sync in COPIED_COLUMNS:
             if {source, f"{source}_id"} & set(fields):
-                _copy_onto(objs, source, copy, lookup)
-                if not {copy, f"{copy}_id"} & set(fields):
-                    fields.append(copy)
+                _copy_onto(objs, source, copies, lookup)
+                fields += [copy for copy in copies if copy not in fields]
         return super().bulk_update(objs, fields, *args, **kwargs)
 
 
-def _copy_onto(products, source, copy, lookup):
-    """Set ``copy`` on each of ``products`` from its ``source`` (one lookup for all)."""
+def _copy_onto(products, source, copies, lookup):
+    """Set ``copies`` on each of ``products`` from its ``source`` (one lookup
+    for all); a product pointing at nothing known gets no district or top
+    category and is not visible."""
+    attnames = _attnames(copies)
     values = lookup([getattr(product, f"{source}_id") for product in products])
     for product in products:
-        setattr(product, f"{copy}_id", values.get(getattr(product, f"{source}_id")))
+        found = values.get(getattr(product, f"{source}_id"), (None, False))
+        for attname, value in zip(attnames, found, strict=True):
+            setattr(product, attname, value)
 
 
 class Product(models.Model):
@@ -309,9 +325,9 @@ class Product(models.Model):
     )
     # The vendor's district, kept by Product.save(), the QuerySet's
     # update/bulk_create/bulk_update, Vendor.save()/update()/bulk_update() and
-    # the importer (all through ProductQuerySet.sync_district or the same
-    # lookup): a district filter is one equality with an index per sort order
-    # (migration 0007) instead of a join on the vendor. Only a shortcut.
+    # the importer (all through COPIED_COLUMNS: ProductQuerySet.sync_vendor_copies
+    # or the same lookup): a district filter is one equality with an index per
+    # sort order (migration 0007) instead of a join on the vendor. Only a shortcut.
     district = models.ForeignKey(
         "vendors.District",
         on_delete=models.PROTECT,
@@ -321,6 +337,13 @@ class Product(models.Model):
         db_index=False,
         verbose_name=_("kecamatan"),
     )
+    # Copies of the vendor's ``active`` and of whether the category is
+    # visible (Category.objects.visible()), kept like ``district`` and
+    # ``top_category`` (COPIED_COLUMNS): the visibility rule (visible()) reads
+    # them from the product's own row. False until set: a product whose
+    # copies were never written stays hidden.
+    vendor_active = models.BooleanField(_("usaha aktif"), default=False, editable=False)
+    category_visible = models.BooleanField(_("kategori tampil"), default=False, editable=False)
     name = models.CharField(_("nama produk"), max_length=150)
     slug = models.SlugField(
         _("slug"),
@@ -369,13 +392,9 @@ class Product(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
         ]
-        indexes = [
-            models.Index(fields=["status", "category", "-created_at"], name="product_status_cat_new"),
-            models.Index(fields=["status", "-created_at"], name="product_status_new"),
-            models.Index(fields=["status", "price"], name="product_status_price"),
-            models.Index(fields=["status", "name"], name="product_status_name"),
-            models.Index(fields=["vendor", "status"], name="product_vendor_status"),
-        ]
+        # The catalogue's indexes (one per filter and sort order, carrying
+        # the visibility rule as their condition) are backend-specific:
+        # migration 0008.
         permissions = [("feature_product", _("Dapat menjadikan produk unggulan"))]
 
     def __str__(self):
@@ -383,13 +402,13 @@ class Product(models.Model):
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
-        copies = set()
-        for source, copy, lookup, _sync in COPIED_COLUMNS:
+        written = set()
+        for source, copies, lookup, _sync in COPIED_COLUMNS:
             if update_fields is None or {source, f"{source}_id"} & set(update_fields):
-                _copy_onto([self], source, copy, lookup)
-                copies.add(copy)
-        if update_fields is not None and copies:
-            kwargs["update_fields"] = {*update_fields, *copies}
+                _copy_onto([self], source, copies, lookup)
+                written.update(copies)
+        if update_fields is not None and written:
+            kwargs["update_fields"] = {*update_fields, *written}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -447,10 +466,49 @@ class ProductImage(models.Model):
     def alt_text(self):
         return self.alt or self.product.name
 
-    # Template helpers: built from the stored renditions, no query and no storage call.
+    @property
+    def picture(self):
+        """Its addresses and sizes (Picture), from the row alone."""
+        return Picture(self.image.name, self.width, self.height, self.renditions)
 
-    def _url(self, name):
-        return self.image.storage.url(name)
+    # Template helpers (see Picture): no query and no storage call.
+
+    @property
+    def src_url(self):
+        return self.picture.src_url
+
+    @property
+    def src_width(self):
+        return self.picture.src_width
+
+    @property
+    def src_height(self):
+        return self.picture.src_height
+
+    @property
+    def srcset(self):
+        return self.picture.srcset
+
+    @property
+    def thumbnail_url(self):
+        return self.picture.thumbnail_url
+
+    @property
+    def thumbnail_size(self):
+        return self.picture.thumbnail_size
+
+
+class Picture(namedtuple("Picture", "name width height renditions")):
+    """A stored product picture's addresses and sizes, built from the columns
+    of its ProductImage row (``image``, ``width``, ``height``, ``renditions``)
+    with no query and no storage call: the product page's gallery uses it
+    through ProductImage, a product card straight from its card row."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def _url(name):
+        return default_storage.url(name)
 
     @property
     def _src(self):
@@ -463,7 +521,7 @@ class ProductImage(models.Model):
     @property
     def src_url(self):
         src = self._src
-        return self._url(src["name"]) if src else self.image.url
+        return self._url(src["name"] if src else self.name)
 
     @property
     def src_width(self):
@@ -484,7 +542,7 @@ class ProductImage(models.Model):
     @property
     def thumbnail_url(self):
         thumbnail = self.renditions.get("thumbnail") if self.renditions else None
-        return self._url(thumbnail["name"]) if thumbnail else self.image.url
+        return self._url(thumbnail["name"] if thumbnail else self.name)
 
     @property
     def thumbnail_size(self):

@@ -39,9 +39,11 @@ would cost more the bigger the table. A search therefore considers at most
 MAX_CANDIDATES products matching in the name plus at most MAX_CANDIDATES
 matching anywhere (the newest ones on SQLite, where the index can walk
 newest first; the first the GIN index yields on PostgreSQL). Filters, facet
-counts, sort orders and pages work within that set, so a search costs about
-the same at 10,000 products as at a million; ``capped(text)`` tells the page
-to show the count as "1.000+" and ask for a narrower search.
+counts, sort orders and pages work within that set (products.filters keeps
+the visible candidates' columns in the cache and filters, counts and sorts
+them without another query), so a search costs about the same at 10,000
+products as at a million; ``candidates(words).capped`` tells the page to
+show the count as "1.000+" and ask for a narrower search.
 """
 
 import json
@@ -94,15 +96,14 @@ def matching(queryset, text):
     if not words:
         return queryset.none().annotate(search_rank=Value(0, output_field=IntegerField()))
     found = candidates(words)
-    backend = _backend()
     # Each list of ids is one parameter (an array, a JSON text): compiling
     # thousands of separate parameters would cost more than the query.
     # Always a CASE, never a constant: ordering by a literal integer would
     # read as a column position in the SQL.
     tiers = [(found.name_all, 3)] + ([(found.name_some, 1)] if len(words) > 1 else [])
-    whens = [When(pk__in=backend.ids_sql(ids), then=Value(tier)) for ids, tier in tiers]
+    whens = [When(pk__in=id_list(id_param(ids)), then=Value(tier)) for ids, tier in tiers]
     rank = Case(*whens, default=Value(0))
-    return queryset.filter(pk__in=backend.ids_sql(found.ids)).annotate(
+    return queryset.filter(pk__in=id_list(id_param(found.ids))).annotate(
         search_rank=ExpressionWrapper(rank, output_field=IntegerField())
     )
 
@@ -134,11 +135,17 @@ def candidates(words):
     return cache.get_or_compute("search", compute, list(words))
 
 
-def capped(text):
-    """Whether ``text`` matches more products than a search considers: the
-    counts are then a lower bound ("1.000+")."""
-    words = tokens(text)
-    return bool(words) and candidates(words).capped
+def id_list(param):
+    """SQL for a list of product ids passed as ONE parameter (``id_param(ids)``),
+    for ``pk__in=``: compiling thousands of separate parameters costs more
+    than the query, and a prepared query (umkm_directory.prepared) needs the
+    same SQL for any number of ids. Used by search and by the cards."""
+    return _backend().ids_sql(param)
+
+
+def id_param(ids):
+    """``ids`` as the one parameter ``id_list()`` takes on this database."""
+    return _backend().ids_param(ids)
 
 
 def reindex(product_ids=None):
@@ -190,9 +197,13 @@ SOURCE = """
 
 class _sqlite:
     @staticmethod
-    def ids_sql(ids):
+    def ids_sql(param):
         # One parameter however many ids (SQLite caps the number of parameters).
-        return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+        return RawSQL("SELECT value FROM json_each(%s)", [param])
+
+    @staticmethod
+    def ids_param(ids):
+        return json.dumps([int(pk) for pk in ids])
 
     @staticmethod
     def query(words, *, name_only=False, any_word=False):
@@ -271,10 +282,14 @@ class _postgresql:
     # stops the bitmap's heap visits after that many matches. per statement (an InitPlan); LIMIT stops the
     # GIN bitmap's heap visits after that many matches.
     @staticmethod
-    def ids_sql(ids):
+    def ids_sql(param):
         # An array the planner starts from: a nested loop of primary key
         # lookups, whatever other filters (a district, a category) offer.
-        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+        return RawSQL("SELECT unnest(%s::bigint[])", [param])
+
+    @staticmethod
+    def ids_param(ids):
+        return [int(pk) for pk in ids]
 
     MATCH = (
         "SELECT product_id, {tier} FROM products_search"

@@ -2,9 +2,7 @@
 the FilterSet (products.filters) and the cached aggregates (products.cache)."""
 
 from django.core.cache import cache as django_cache
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -16,7 +14,7 @@ from umkm_directory.pagination import KnownCountPaginator, StrictPageMixin
 from umkm_directory.prepared import PreparedQuery
 
 from . import cache
-from .cards import card_list
+from .cards import cards_of_rows
 from .filters import SORT_CHOICES, ProductFilter
 from .models import Availability, Category, Product, ProductImage
 from .templatetags.catalogue import absolute_url
@@ -36,19 +34,10 @@ def category_tiles():
     return [tile for tile in cache.category_tiles() if tile.count]
 
 
-def _images():
-    return Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
-
-
-class IdsFirstPaginator(KnownCountPaginator):
-    """Finds a page's ids first, then loads only those rows with their vendor,
-    district, category and pictures, in one statement:
-
-        ... WHERE id IN (SELECT id ... ORDER BY price, id LIMIT 24 OFFSET 4800)
-
-    The inner walk along the sort order's index carries only the joins the
-    filters need; the joins of a card are made for 24 rows, not for every row
-    the offset skips, so page 200 costs little more than page 1."""
+class FilterPaginator(KnownCountPaginator):
+    """Pages of a ProductFilter's results, counted already: a page is the
+    ids of its products (ProductFilter.page_ids(): a deep page costs about
+    what the first costs), whose cards the template asks for in one query."""
 
     def page(self, number):
         number = self.validate_number(number)
@@ -56,9 +45,8 @@ class IdsFirstPaginator(KnownCountPaginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        queryset = self.object_list
-        rows = queryset.filter(pk__in=queryset.values("pk")[bottom:top]) if top > bottom else queryset.none()
-        return self._get_page(rows, number, self)
+        ids = self.object_list.page_ids(bottom, top - bottom) if top > bottom else []
+        return self._get_page(ids, number, self)
 
 
 @method_decorator(conditional_page(), name="dispatch")
@@ -67,14 +55,15 @@ class ProductListView(StrictPageMixin, ListView):
 
     paginate_by = 24
     template_name = "products/product_list.html"
+    context_object_name = "product_list"  # the ids of the page's products
     category = None
 
     def get_queryset(self):
         self.filterset = ProductFilter(self.request.GET, category=self.category)
-        return self.filterset.qs.for_listing()
+        return self.filterset
 
-    def get_paginator(self, queryset, per_page, **kwargs):
-        return IdsFirstPaginator(queryset, per_page, count=self.filterset.count(), **kwargs)
+    def get_paginator(self, filterset, per_page, **kwargs):
+        return FilterPaginator(filterset, per_page, count=filterset.count(), **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(
@@ -85,15 +74,21 @@ class ProductListView(StrictPageMixin, ListView):
         return context
 
 
+CATEGORY_BY_SLUG = PreparedQuery(
+    lambda slug: Category.objects.visible().select_related("parent").filter(slug=slug)
+)
+
+
 class CategoryProductListView(ProductListView):
     """/categories/<slug>/: the catalogue within one visible category (and its subcategories)."""
 
     template_name = "products/category_detail.html"
 
     def get(self, request, *args, **kwargs):
-        self.category = get_object_or_404(
-            Category.objects.visible().select_related("parent"), slug=self.kwargs["slug"]
-        )
+        found = CATEGORY_BY_SLUG.fetch(slug=self.kwargs["slug"])
+        if not found:
+            raise Http404("No visible category at this address")
+        self.category = found[0]
         return super().get(request, *args, **kwargs)
 
 
@@ -105,6 +100,12 @@ PRODUCT_BY_SLUG = PreparedQuery(
 )
 PICTURES_OF = PreparedQuery(
     lambda product_id: ProductImage.objects.filter(product_id=product_id).order_by("position", "id")
+)
+# The cards of a category's newest products (the product page's related products).
+NEWEST_IN_CATEGORY = PreparedQuery(
+    lambda category_id: (
+        Product.objects.visible().filter(category_id=category_id).order_by("-created_at", "-id").card_rows()
+    )
 )
 
 
@@ -131,18 +132,12 @@ class ProductDetailView(DetailView):
         key = cache.key("category_cards", [product.category_id, get_language()])
         newest = django_cache.get(key)
         if newest is None:
-            rows = list(
-                Product.objects.visible()
-                .filter(category_id=product.category_id)
-                .select_related("vendor__district", "category")[: RELATED_PRODUCTS + 1]
-            )
-            prefetch_related_objects([product, *rows], _images())
-            newest = list(zip((row.pk for row in rows), card_list(rows), strict=True))
+            rows = NEWEST_IN_CATEGORY.fetch(category_id=product.category_id, limit=RELATED_PRODUCTS + 1)
+            newest = cards_of_rows(rows)
             django_cache.set(key, newest)
-            images = list(product.images.all())
-        else:
-            # A plain query: the prefetch machinery costs more than the query.
-            images = PICTURES_OF.fetch(product_id=product.pk)
+        images = PICTURES_OF.fetch(product_id=product.pk)
+        for image in images:
+            image.product = product  # its alt text defaults to the product's name
         related = [card for pk, card in newest if pk != product.pk][:RELATED_PRODUCTS]
         url = absolute_url(product.get_absolute_url())
         return super().get_context_data(
@@ -189,22 +184,27 @@ class HomeView(TemplateView):
     template_name = "home.html"
 
     def get_context_data(self, **kwargs):
-        rows = cache.get_or_compute("home_products", self.home_products)
+        key = cache.key("home_cards", [get_language()])
+        rows = django_cache.get(key)
+        if rows is None:
+            rows = self.home_cards()
+            django_cache.set(key, rows)
         return super().get_context_data(
             category_tiles=category_tiles(),
-            featured_products=rows["featured"],
-            newest_products=rows["newest"],
+            # HTML built and escaped by products.cards.card_html.
+            featured_cards=mark_safe("".join(rows["featured"])),  # noqa: S308
+            newest_cards=mark_safe("".join(rows["newest"])),  # noqa: S308
             districts=cache.districts(),
             **kwargs,
         )
 
     @staticmethod
-    def home_products():
-        """The featured and newest visible products, with their pictures: three
-        queries, cached (pickled) under the catalogue version like every aggregate."""
-        visible = Product.objects.visible().select_related("vendor__district", "category")
-        featured = list(visible.filter(featured=True).order_by("-created_at", "-id")[:HOME_PRODUCTS])
-        newest = list(visible.order_by("-created_at", "-id")[:HOME_PRODUCTS])
-        # One picture query for both rows (a product may be in both).
-        prefetch_related_objects(featured + newest, _images())
-        return {"featured": featured, "newest": newest}
+    def home_cards():
+        """The cards of the featured and of the newest visible products: two
+        queries, cached per language under the catalogue version like every
+        aggregate."""
+        newest = Product.objects.visible().order_by("-created_at", "-id")
+        return {
+            name: [html for _pk, html in cards_of_rows(rows.card_rows()[:HOME_PRODUCTS])]
+            for name, rows in (("featured", newest.filter(featured=True)), ("newest", newest))
+        }

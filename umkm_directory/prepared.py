@@ -12,14 +12,24 @@ only its values, can be compiled once:
 The QuerySet is built once with a placeholder for each value; the placeholder
 is found among the compiled SQL's parameters and swapped for the real value
 on each call. Rows become model instances exactly as QuerySet iteration
-makes them (Django's ModelIterable: ``from_db`` and the related populators).
-Only plain lookups on text or integer values are supported: no
-annotations, no prefetch_related, no values(); a shape this class cannot
-prepare raises at first use, in tests.
+makes them (Django's ModelIterable: ``from_db`` and the related populators),
+or, for a ``values_list()`` QuerySet, tuples with Django's converters applied
+(annotations allowed there). Only plain lookups on text or integer values
+are supported, no prefetch_related; a shape this class cannot prepare raises
+at first use, in tests.
+
+Shapes and pages: a list whose filters vary (which ones are set, the sort
+order) passes ``shape``, any hashable value, given to ``build`` first and
+compiled once per distinct shape; ``limit``/``offset`` add
+``LIMIT %s OFFSET %s`` as parameters (Django writes them into the SQL text,
+which would make every page a new statement):
+
+    PAGE = PreparedQuery(lambda sort, district: Product.objects.filter(district_id=district).order_by(sort))
+    PAGE.fetch(shape="price", district=3, limit=24, offset=4800)
 """
 
 from django.db import connections
-from django.db.models.query import get_related_populators
+from django.db.models.query import FlatValuesListIterable, ValuesListIterable, get_related_populators
 
 
 class PreparedQuery:
@@ -28,24 +38,38 @@ class PreparedQuery:
         self.build = build
         self._compiled = {}
 
-    def _compile(self, using, names):
+    _NO_SHAPE = object()
+
+    def _build(self, shape, placeholders):
+        if shape is self._NO_SHAPE:
+            return self.build(**placeholders)
+        return self.build(shape, **placeholders)
+
+    def _compile(self, using, names, shape, paged):
         # Placeholders no real value will equal, one per name: text, or a
-        # number far outside any id when the field takes integers.
+        # number far above any id or price when the field takes integers
+        # (positive and within a 64-bit column: Django drops a comparison
+        # with a number outside the field's range from the SQL).
         placeholders = {name: f"\x00prepared:{name}\x00" for name in names}
         try:
-            queryset = self.build(**placeholders).using(using)
+            queryset = self._build(shape, placeholders).using(using)
         except (TypeError, ValueError):
-            placeholders = {name: -(2**62) - index for index, name in enumerate(names)}
-            queryset = self.build(**placeholders).using(using)
+            placeholders = {name: 2**62 + index for index, name in enumerate(names)}
+            queryset = self._build(shape, placeholders).using(using)
+        rows = {ValuesListIterable: "tuples", FlatValuesListIterable: "flat"}.get(queryset._iterable_class)
         if (
             queryset._prefetch_related_lookups
-            or queryset._fields is not None
             or queryset._known_related_objects
-            or queryset.query.annotations
+            or (queryset.query.annotations and not rows)
+            or (queryset._fields is not None and not rows)
         ):
-            raise ValueError("PreparedQuery takes plain model lookups only")
+            raise ValueError("PreparedQuery takes plain model lookups or values_list() only")
+        if paged and (queryset.query.low_mark or queryset.query.high_mark is not None):
+            raise ValueError("A sliced QuerySet takes no limit or offset")
         compiler = queryset.query.get_compiler(using)
         sql, params = compiler.as_sql()
+        if paged:
+            sql += " LIMIT %s OFFSET %s"
         params = list(params)
         positions = {}
         for name, placeholder in placeholders.items():
@@ -53,13 +77,13 @@ class PreparedQuery:
             if len(found) != 1:
                 raise ValueError(f"{name!r} must appear exactly once among the query's parameters")
             positions[name] = found[0]
+        compiled = {"compiler": compiler, "sql": sql, "params": params, "positions": positions, "rows": rows}
+        if rows:
+            return compiled
         klass_info = compiler.klass_info
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         return {
-            "compiler": compiler,
-            "sql": sql,
-            "params": params,
-            "positions": positions,
+            **compiled,
             "model": klass_info["model"],
             "start": start,
             "end": end,
@@ -67,18 +91,26 @@ class PreparedQuery:
             "populators": get_related_populators(klass_info, compiler.select, using),
         }
 
-    def fetch(self, using="default", **values):
-        """The model instances the QuerySet built with ``values`` would give."""
-        key = (using, connections[using].vendor, tuple(sorted(values)))
+    def fetch(self, using="default", *, shape=_NO_SHAPE, limit=None, offset=0, **values):
+        """The model instances (or, for values_list(), the tuples) the QuerySet
+        built with ``values`` (and ``shape``) would give, ``limit`` rows from
+        ``offset`` when a limit is given."""
+        paged = limit is not None
+        key = (using, connections[using].vendor, shape, paged, tuple(sorted(values)))
         compiled = self._compiled.get(key)
         if compiled is None:
-            compiled = self._compiled[key] = self._compile(using, sorted(values))
+            compiled = self._compiled[key] = self._compile(using, sorted(values), shape, paged)
         params = list(compiled["params"])
         for name, value in values.items():
             params[compiled["positions"][name]] = value
+        if paged:
+            params += [int(limit), int(offset)]
         with connections[using].cursor() as cursor:
             cursor.execute(compiled["sql"], params)
             rows = cursor.fetchall()
+        if compiled["rows"]:
+            rows = compiled["compiler"].results_iter([rows], tuple_expected=True)
+            return [row[0] for row in rows] if compiled["rows"] == "flat" else list(rows)
         model, start, end, init_list = (
             compiled["model"],
             compiled["start"],

@@ -20,7 +20,7 @@ What the templates get besides their context:
   languages the switch offers;
 - ``SITE_NAME``, ``CITY_NAME``;
 - the catalogue's helpers (products.templatetags.catalogue) as filters, and
-  ``product_cards(products)``, the cached product cards, and
+  ``product_cards(ids)``, the cards of these products (one query), and
   ``picture(image, alt=..., sizes=..., variant=..., loading=...)`` (products.cards).
 Django's backend adds ``request``, ``csrf_input`` and ``csrf_token``.
 """
@@ -106,13 +106,13 @@ def other_languages():
     ]
 
 
-def product_cards(products):
-    """The cached cards of ``products`` (products.cards), as HTML."""
+def product_cards(ids):
+    """The cards of the products ``ids`` (products.cards), as HTML."""
     # Imported here: umkm_directory is wired to the apps, not the reverse.
     from products.cards import cards_html
 
     # HTML built (and escaped) by products.cards.card_html.
-    return Markup(cards_html(products))  # noqa: S704
+    return Markup(cards_html(ids))  # noqa: S704
 
 
 def environment(**options):

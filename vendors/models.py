@@ -28,6 +28,10 @@ class District(models.Model):
         return self.name
 
 
+# The vendor's fields its products keep copies of (products.models.COPIED_COLUMNS).
+COPIED_FIELDS = {"district", "district_id", "active"}
+
+
 class VendorQuerySet(models.QuerySet):
     def active(self):
         """Vendors the public may see."""
@@ -41,29 +45,30 @@ class VendorQuerySet(models.QuerySet):
             return self.none()
         return self.filter(users=user)
 
-    # --- keeping Product.district (the vendor's district, copied onto each
-    # product for the catalogue's district filter) right when districts change
+    # --- keeping the products' copies of their vendor (Product.district for
+    # the catalogue's district filter, Product.vendor_active for the
+    # visibility rule) right when a vendor's district or active flag changes
 
-    def _sync_products_district(self, vendor_ids):
+    def _sync_products(self, vendor_ids):
         products = self.model.products.rel.related_model  # vendors does not import products
-        products.objects.filter(vendor_id__in=vendor_ids).sync_district()
+        products.objects.filter(vendor_id__in=vendor_ids).sync_vendor_copies()
 
     def update(self, **kwargs):
-        """QuerySet.update(), moving the vendors' products when the district changes."""
-        if not {"district", "district_id"} & set(kwargs):
+        """QuerySet.update(), keeping the vendors' products' copies right."""
+        if not COPIED_FIELDS & set(kwargs):
             return super().update(**kwargs)
         ids = list(self.values_list("pk", flat=True))
         count = super().update(**kwargs)
-        self._sync_products_district(ids)
+        self._sync_products(ids)
         return count
 
     def bulk_update(self, objs, fields, *args, **kwargs):
-        """QuerySet.bulk_update(), moving the vendors' products when the
-        district changes (the importer writes vendors this way)."""
+        """QuerySet.bulk_update(), keeping the vendors' products' copies right
+        (the importer writes vendors this way)."""
         objs = list(objs)
         count = super().bulk_update(objs, fields, *args, **kwargs)
-        if {"district", "district_id"} & set(fields):
-            self._sync_products_district([obj.pk for obj in objs])
+        if COPIED_FIELDS & set(fields):
+            self._sync_products([obj.pk for obj in objs])
         return count
 
 
@@ -146,10 +151,14 @@ class Vendor(models.Model):
         adding = self._state.adding
         super().save(*args, **kwargs)
         update_fields = kwargs.get("update_fields")
-        if not adding and (update_fields is None or {"district", "district_id"} & set(update_fields)):
-            # Products carry their vendor's district (Product.district): a
-            # vendor moved to another district moves them; nothing is written otherwise.
-            self.products.exclude(district_id=self.district_id).update(district_id=self.district_id)
+        if not adding and (update_fields is None or COPIED_FIELDS & set(update_fields)):
+            # Products carry copies of their vendor's district and active flag
+            # (Product.district, Product.vendor_active): a vendor moved to
+            # another district, deactivated or active again takes them along;
+            # nothing is written when they are right.
+            self.products.exclude(district_id=self.district_id, vendor_active=self.active).update(
+                district_id=self.district_id, vendor_active=self.active
+            )
 
     def get_absolute_url(self):
         return slug_url("vendors:detail", self.slug)

@@ -9,6 +9,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from products.cards import cards
 from products.filters import SORT_CHOICES, ProductFilter
 from products.models import Availability, Product, Status
 from tests.factories import CategoryFactory, ProductFactory, VendorFactory, district
@@ -428,8 +429,8 @@ def test_no_chips_without_filters(catalogue):
 def page_of(query):
     """What the catalogue page asks of the FilterSet, as the view does."""
     filterset = flt(query)
-    products = list(filterset.qs.for_listing()[:24])
     filterset.count()
+    products = cards(filterset.page_ids(0, 24))
     filterset.facets()
     filterset.chips()
     return products
@@ -445,7 +446,8 @@ FULL_QUERY = (
 def test_queries_are_few_and_do_not_grow_with_the_catalogue(catalogue, query):
     with CaptureQueriesContext(connection) as small:
         page_of(query)
-    # categories, districts, vendor, search candidates, 2 aggregates, page, pictures
+    # categories, districts, vendor, search candidates and their table or
+    # the cube, the page's ids, its cards
     assert len(small) <= 8
 
     snacks, ani = catalogue["snacks"], catalogue["ani"]
@@ -460,8 +462,76 @@ def test_queries_are_few_and_do_not_grow_with_the_catalogue(catalogue, query):
 
 def test_with_aggregates_cached_only_the_page_is_queried(catalogue, django_assert_max_num_queries):
     page_of(FULL_QUERY)
-    with django_assert_max_num_queries(2):  # the page and its pictures
+    with django_assert_max_num_queries(1):  # the cards (a search pages its cached table)
         page_of(FULL_QUERY)
     # Another sort or page of the same filters shares the cached counts.
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(1):
         page_of(FULL_QUERY.replace("price_asc", "newest") + "&page=2")
+    without_text = FULL_QUERY.replace("q=amplang&", "")
+    page_of(without_text)
+    with django_assert_max_num_queries(2):  # the page's ids and their cards
+        page_of(without_text.replace("price_asc", "name") + "&page=2")
+
+
+# --- the fast paths give what the QuerySet gives ---------------------------
+
+
+@pytest.fixture
+def varied(catalogue):
+    """The catalogue and forty more products across its categories, vendors,
+    districts, prices, flags, names and dates (ties included)."""
+    snacks, crafts, ani = catalogue["snacks"], catalogue["crafts"], catalogue["ani"]
+    budi = Product.objects.get(name="Kerupuk Udang").vendor
+    flags = ["halal", "pirt", "bpom", "sni", "export_ready"]
+    for i in range(40):
+        ProductFactory(
+            name=["Amplang", "Kerupuk Amplang", "Tas Amplang", "Jamu", "amplang pedas"][i % 5] + f" {i % 7}",
+            description="Renyah, cocok untuk oleh-oleh amplang." if i % 3 == 0 else "Buatan tangan.",
+            category=[snacks, crafts, catalogue["food"]][i % 3],
+            vendor=[ani, budi][i % 2],
+            price=[5000, 25000, 25000, 99000][i % 4],
+            availability=[Availability.READY, Availability.SOLDOUT, Availability.PREORDER][i % 3],
+            **{flag: (i >> n) % 2 == 1 for n, flag in enumerate(flags)},
+        )
+    # Equal dates too: the order then falls to the id, as in SQL.
+    Product.objects.filter(name__startswith="Jamu").update(
+        created_at=Product.objects.earliest("pk").created_at
+    )
+    django_cache.clear()
+    return catalogue
+
+
+FILTERS = [
+    "", "category=camilan", "category=makanan-minuman", "category=tidak-ada", "district=balikpapan-kota",
+    "vendor=dapur-bu-ani", "price_min=10000", "price_max=25000", "price_min=20000&price_max=30000",
+    "cert=halal", "cert=halal&cert=pirt", "export_ready=1", "in_stock=1",
+    "category=camilan&district=balikpapan-barat&cert=halal", "category=kerajinan&in_stock=1&price_max=60000",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_pages_and_counts_are_those_of_the_queryset(varied, filters):
+    """page_ids() (a search's cached table, or a prepared query per shape)
+    and the counts (the table, or the cube) give what ``qs`` and the GROUP BY
+    queries give, for every filter, search text and sort order."""
+    for text in ("", "amplang", "ampl", "amplang pedas", "oleh", "zzz"):
+        for sort, _label in SORT_CHOICES:
+            query = "&".join(part for part in (filters, f"q={text}" if text else "", f"sort={sort}") if part)
+            filterset = flt(query)
+            expected = list(filterset.qs.values_list("pk", flat=True))
+            assert filterset.page_ids(0, 1000) == expected, query
+            assert filterset.page_ids(3, 5) == expected[3:8], query
+            counted = filterset._compute_aggregates()
+            assert {key: filterset._aggregates[key] for key in ("totals", "category", "district")} == {
+                key: counted[key] for key in ("totals", "category", "district")
+            }, query
+            assert filterset.count() == len(expected), query
+
+
+@pytest.mark.parametrize("filters", ["", "category=camilan&cert=halal", "price_max=25000&sort=name"])
+def test_category_pages_page_and_count_as_their_queryset(varied, filters):
+    for text in ("", "amplang"):
+        filterset = flt(f"{filters}&q={text}", category=varied["food"])
+        expected = list(filterset.qs.values_list("pk", flat=True))
+        assert filterset.page_ids(0, 1000) == expected
+        assert filterset.count() == len(expected)

@@ -1,8 +1,9 @@
 """The catalogue's list queries at a cost independent of the table's size
 (docs/performance.md): the denormalised Product.top_category stays right on
-every path that writes a product's category or a category's parent, and
+every path that writes a product's category or a category's parent,
 Product.district on every path that writes a product's vendor or a vendor's
-district; the
+district, and the visibility rule's copies (vendor_active, category_visible)
+on every path that activates, deactivates, hides or moves; the
 visibility rule still means what it meant; a top-level category page filters
 on top_category; deep pages are the same rows as before; the bulk loaders
 refresh the planner's statistics."""
@@ -20,7 +21,7 @@ from products import cache
 from products.filters import ProductFilter
 from products.importer import import_catalogue
 from products.models import Category, Product, Status
-from products.views import IdsFirstPaginator
+from products.views import FilterPaginator
 from tests.factories import CategoryFactory, ProductFactory, VendorFactory
 from vendors.models import District, Vendor
 
@@ -278,8 +279,8 @@ def test_district_pages_are_the_rows_of_the_whole_ordered_list(tree, places, sor
     if on_category_page:
         expected = expected.filter(category__parent=tree["food"])
     expected = [p.pk for p in expected.order_by(*filterset.qs.query.order_by)]
-    pages = IdsFirstPaginator(filterset.qs.for_listing(), 4, count=filterset.count())
-    seen = [p.pk for number in pages.page_range for p in pages.page(number).object_list]
+    pages = FilterPaginator(filterset, 4, count=filterset.count())
+    seen = [pk for number in pages.page_range for pk in pages.page(number).object_list]
     assert seen == expected
     assert len(expected) == filterset.count()
 
@@ -297,10 +298,150 @@ def test_visible_is_still_published_active_vendor_visible_category(tree):
     assert list(Product.objects.visible()) == [shown]
 
 
-def test_visible_joins_no_vendor_row(tree):
-    """The rule checks two short id lists, not a vendor per product."""
+def test_visible_reads_the_products_own_row(tree):
+    """The rule is three columns of the product: no vendor or category is
+    joined, hashed or probed."""
     sql = str(Product.objects.visible().values("pk").query).lower()
-    assert "join" not in sql.split("where")[0]
+    assert "join" not in sql and "select" not in sql.split("where", 1)[1]
+
+
+# --- the rule's copies follow every write of a vendor, a category or a product ----
+
+
+def rule_holds():
+    """visible() gives exactly the products the rule, written out with joins, gives."""
+    by_rule = Product.objects.filter(
+        status=Status.PUBLISHED, vendor__active=True, category__in=Category.objects.visible()
+    )
+    return set(Product.objects.visible()) == set(by_rule)
+
+
+def test_a_vendor_deactivated_or_reactivated_any_way_hides_or_shows_its_products(tree):
+    vendor = VendorFactory()
+    products = [ProductFactory(vendor=vendor, category=tree["snacks"]) for _ in range(2)]
+    bystander = ProductFactory(category=tree["snacks"])
+
+    def shown():
+        return set(Product.objects.visible())
+
+    vendor.active = False
+    vendor.save(update_fields=["active", "updated_at"])  # as the curators' admin action saves
+    assert shown() == {bystander} and rule_holds()
+    Vendor.objects.filter(pk=vendor.pk).update(active=True)
+    assert shown() == {*products, bystander} and rule_holds()
+    vendor.active = False
+    Vendor.objects.bulk_update([vendor], ["active"])
+    assert shown() == {bystander} and rule_holds()
+    vendor.active = True
+    vendor.save()
+    assert shown() == {*products, bystander} and rule_holds()
+
+
+def test_a_category_hidden_or_shown_any_way_hides_or_shows_its_tree(tree):
+    in_snacks = ProductFactory(category=tree["snacks"])
+    in_food = ProductFactory(category=tree["food"])
+    in_rattan = ProductFactory(category=tree["rattan"])
+
+    def shown():
+        return set(Product.objects.visible())
+
+    # Hiding a top-level category hides its subcategories' products too.
+    tree["food"].active = False
+    tree["food"].save()
+    assert shown() == {in_rattan} and rule_holds()
+    Category.objects.filter(pk=tree["food"].pk).update(active=True)
+    assert shown() == {in_snacks, in_food, in_rattan} and rule_holds()
+    tree["snacks"].active = False
+    Category.objects.bulk_update([tree["snacks"]], ["active"])
+    assert shown() == {in_food, in_rattan} and rule_holds()
+    # A hidden subcategory moved under a hidden parent, then back and shown.
+    tree["craft"].active = False
+    tree["craft"].save(update_fields=["active"])
+    tree["snacks"].active, tree["snacks"].parent = True, tree["craft"]
+    tree["snacks"].save()
+    assert shown() == {in_food} and rule_holds()
+    Category.objects.filter(pk=tree["craft"].pk).update(active=True)
+    assert shown() == {in_snacks, in_food, in_rattan} and rule_holds()
+
+
+def test_a_product_moved_to_another_vendor_or_category_any_way_takes_their_visibility(tree):
+    closed = VendorFactory(active=False)
+    hidden = CategoryFactory(slug="tersembunyi", parent=tree["food"], active=False)
+    product = ProductFactory(category=tree["snacks"])
+    assert rule_holds() and list(Product.objects.visible()) == [product]
+
+    product.vendor = closed
+    product.save(update_fields=["vendor"])
+    assert rule_holds() and not Product.objects.visible().exists()
+    Product.objects.filter(pk=product.pk).update(vendor=VendorFactory())
+    assert rule_holds() and Product.objects.visible().exists()
+    Product.objects.filter(pk=product.pk).update(category_id=hidden.pk)
+    assert rule_holds() and not Product.objects.visible().exists()
+    Product.objects.filter(pk=product.pk).update(category_id=Value(tree["cakes"].pk))  # an expression
+    assert rule_holds() and Product.objects.visible().exists()
+    product.refresh_from_db()
+    product.category = hidden
+    Product.objects.bulk_update([product], ["category"])
+    assert rule_holds() and not Product.objects.visible().exists()
+
+    made = Product.objects.bulk_create(
+        [
+            Product(
+                vendor=closed, category=tree["snacks"], name="A", slug="a", price=1, status=Status.PUBLISHED
+            ),
+            Product(
+                vendor=VendorFactory(), category=hidden, name="B", slug="b", price=1, status=Status.PUBLISHED
+            ),
+            Product(
+                vendor=VendorFactory(),
+                category=tree["cakes"],
+                name="C",
+                slug="c",
+                price=1,
+                status=Status.PUBLISHED,
+            ),
+        ]
+    )
+    assert rule_holds() and set(Product.objects.visible()) == {made[2]}
+
+
+def test_the_importer_copies_the_vendors_and_categories_visibility(tmp_path, tree):
+    vendors = _csv(
+        tmp_path / "vendors.csv",
+        ["slug", "name", "district", "whatsapp", "active"],
+        [
+            ["buka", "Usaha Buka", "balikpapan-utara", "081234567890", "ya"],
+            ["tutup", "Usaha Tutup", "balikpapan-utara", "081234567891", "tidak"],
+        ],
+    )
+    products = _csv(
+        tmp_path / "products.csv",
+        ["slug", "vendor", "category", "name", "price"],
+        [
+            ["p-buka", "buka", "amplang", "Amplang Buka", "35000"],
+            ["p-tutup", "tutup", "amplang", "Amplang Tutup", "1"],
+        ],
+    )
+    import_catalogue(vendors=vendors, products=products)
+    assert rule_holds()
+    assert list(Product.objects.visible().values_list("slug", flat=True)) == ["p-buka"]
+
+    # The register reopens the closed vendor...
+    _csv(
+        vendors,
+        ["slug", "name", "district", "whatsapp", "active"],
+        [["tutup", "Usaha Tutup", "balikpapan-utara", "081234567891", "ya"]],
+    )
+    import_catalogue(vendors=vendors)
+    assert rule_holds()
+    assert set(Product.objects.visible().values_list("slug", flat=True)) == {"p-buka", "p-tutup"}
+    # ... and files the subcategory under a category the curators have hidden.
+    CategoryFactory(name="Arsip", slug="arsip", active=False)
+    categories = _csv(
+        tmp_path / "categories.csv", ["slug", "name", "parent"], [["amplang", "Amplang", "arsip"]]
+    )
+    import_catalogue(categories=categories)
+    assert rule_holds() and not Product.objects.visible().exists()
 
 
 def test_a_top_level_category_page_filters_on_top_category(tree):
@@ -341,8 +482,8 @@ def test_deep_pages_are_the_rows_of_the_whole_ordered_list(tree, sort):
         .order_by(*filterset.qs.query.order_by)
     ]
     # As the list view pages (ids first, then the rows of the page).
-    pages = IdsFirstPaginator(filterset.qs.for_listing(), 4, count=filterset.count())
-    seen = [p.pk for number in pages.page_range for p in pages.page(number).object_list]
+    pages = FilterPaginator(filterset, 4, count=filterset.count())
+    seen = [pk for number in pages.page_range for pk in pages.page(number).object_list]
     assert seen == expected
     assert len(expected) == filterset.count()
 
