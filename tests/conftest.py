@@ -42,7 +42,7 @@ def any_cache(request, settings):
         require_service(redis_available(), f"Redis is not reachable at {REDIS_TEST_URL}")
         settings.CACHES = {
             "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "BACKEND": "umkm_directory.redis_cache.RedisCache",
                 "LOCATION": REDIS_TEST_URL,
                 "KEY_PREFIX": f"umkm-test-{os.getpid()}-{request.node.name}",
             }

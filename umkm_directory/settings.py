@@ -177,7 +177,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis backend, its client objects reused (umkm_directory/redis_cache.py).
+            "BACKEND": "umkm_directory.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "umkm"),
             "TIMEOUT": 60 * 60,
