@@ -7,11 +7,12 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.db import connection
 from django.template.loader import render_to_string
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.views.defaults import server_error
@@ -183,9 +184,28 @@ def test_language_switch_is_a_form_that_works_without_javascript(client, site_da
         r'<form class="lang-switch" action="/i18n/setlang/" method="post">(.*?)</form>', page, re.S
     )
     assert form
-    assert 'name="csrfmiddlewaretoken"' in form.group(1)
     assert 'name="next" value="/products/?q=amplang"' in form.group(1)
     assert 'name="language" value="en"' in form.group(1)
+
+
+def test_the_language_switch_needs_no_token_and_stays_on_the_site(site_data):
+    """The switch carries no per-visitor token (public pages stay the same for
+    everyone); all it can do is choose the visitor's language, and its
+    ``next`` never leads off the site."""
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/products/?q=amplang"})
+    assert response.status_code == 302 and response["Location"] == "/products/?q=amplang"
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    assert '<html lang="en">' in body(client.get("/"))
+    away = client.post(reverse("set_language"), {"language": "en", "next": "https://evil.example/"})
+    assert away.status_code == 302 and away["Location"] == "/"
+    unknown = client.post(reverse("set_language"), {"language": "xx", "next": "/"})
+    assert settings.LANGUAGE_COOKIE_NAME not in unknown.cookies
+    # A GET changes nothing.
+    client.get(reverse("set_language"), {"language": "id", "next": "/"})
+    assert '<html lang="en">' in body(client.get("/"))
+    # The admin still refuses a POST without its token.
+    assert client.post(reverse("admin:login"), {"username": "x", "password": "y"}).status_code == 403
 
 
 def test_switching_to_english_translates_the_pages(client, site_data):

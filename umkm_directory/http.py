@@ -1,26 +1,23 @@
 """Conditional responses for the public pages: an ETag that changes whenever
 the page could, and a 304 without rendering when the browser already holds it.
 
-The ETag is NOT a hash of the body (every page carries a per-request masked
-CSRF token for the language switch, so two bodies never match). It is derived
-from what the page depends on:
+A public page is the same for every visitor (no per-visitor token: the
+language switch needs none, see umkm_directory.urls), so the ETag is derived
+from what the page depends on, without rendering it:
 
 - the catalogue version (products.cache.version()), which moves on with every
   edit of a product, picture, vendor or category (signals, importer, seeder);
 - the full path with its query string;
 - the active language (pages vary on the language cookie);
-- the visitor's CSRF cookie, so a page never outlives the token it embeds
-  (logging in rotates it);
 - BUILD: a digest of the site's own code, templates and translations, so a
   release that changes a page changes every ETag.
 
 Computing it costs one cache read and no database query.
 
 The rendered page is also kept in the cache (compressed) under the same
-parts minus the visitor's CSRF token, which is cut out before storing and put
-back, freshly masked, for each visitor: a popular page is rendered once per
-catalogue version and language, whoever asks. An edit retires it with the
-version, like every cached aggregate.
+parts: a popular page is rendered once per catalogue version and language,
+whoever asks, and served from the cache as it was rendered. An edit retires
+it with the version, like every cached aggregate.
 
 Pages are sent with
 ``Cache-Control: max-age=0, must-revalidate``: a browser keeps its copy but asks
@@ -29,7 +26,6 @@ changed, and the new page on the very next request after an edit.
 """
 
 import hashlib
-import re
 import zlib
 from functools import cache, wraps
 from pathlib import Path
@@ -37,7 +33,6 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.views.decorators.http import condition
@@ -46,9 +41,6 @@ from django.views.decorators.http import condition
 ETAG_SALT = "1"
 # Seconds a rendered page stays in the server's cache (the version retires it sooner).
 PAGE_CACHE_SECONDS = 10 * 60
-# The language switch's hidden token: cut out of a stored page, put back per visitor.
-_TOKEN_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
-_TOKEN_MARK = b"\x00csrf\x00"
 # Seconds a browser may show a public page without asking again. 0: an edit
 # shows on the next request; the revalidation is a cheap 304.
 PUBLIC_MAX_AGE = 0
@@ -76,15 +68,6 @@ def _etag(request, *parts):
     return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
 
 
-def _csrf_secret(request):
-    """The visitor's CSRF secret (from the cookie, as CsrfViewMiddleware read
-    it), or a new one: the page's language switch needs it anyway, and the
-    response then sets the cookie, so the ETag sent stays valid."""
-    if "CSRF_COOKIE" not in request.META:
-        get_token(request)
-    return request.META["CSRF_COOKIE"]
-
-
 def _catalogue_version():
     """products.cache.version() (itself read once per request)."""
     from products.cache import version  # umkm_directory wires products and vendors
@@ -94,12 +77,12 @@ def _catalogue_version():
 
 def catalogue_etag(request, *args, **kwargs):
     """The ETag of a catalogue page: it changes with the catalogue version,
-    the path and query, the language and the CSRF cookie."""
-    return _etag(request, _catalogue_version(), _csrf_secret(request))
-
-
-def _page_key(request):
-    return "page:" + _etag(request, _catalogue_version())
+    the path and query, and the language (computed once per request: it is
+    also the page's key in the page cache)."""
+    etag = getattr(request, "_catalogue_etag", None)
+    if etag is None:
+        etag = request._catalogue_etag = _etag(request, _catalogue_version())
+    return etag
 
 
 def cached_page(view):
@@ -110,18 +93,17 @@ def cached_page(view):
     def wrapped(request, *args, **kwargs):
         if request.method != "GET":
             return view(request, *args, **kwargs)
-        key = _page_key(request)
+        key = "page:" + catalogue_etag(request)
         stored = django_cache.get(key)
         if stored is not None:
             content_type, body = stored
-            token = get_token(request).encode()
-            return HttpResponse(zlib.decompress(body).replace(_TOKEN_MARK, token), content_type=content_type)
+            return HttpResponse(zlib.decompress(body), content_type=content_type)
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and callable(response.render):
             response.render()
         if response.status_code == 200 and not response.streaming and not response.cookies:
-            body = _TOKEN_FIELD.sub(rb"\1" + _TOKEN_MARK + rb"\2", response.content)
-            django_cache.set(key, (response["Content-Type"], zlib.compress(body, 1)), PAGE_CACHE_SECONDS)
+            body = zlib.compress(response.content, 1)
+            django_cache.set(key, (response["Content-Type"], body), PAGE_CACHE_SECONDS)
         return response
 
     return wrapped
