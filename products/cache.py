@@ -19,6 +19,7 @@ also carries the size of a small stamp file that every bump grows by one byte
 workers of the machine see an edit on their next request.
 """
 
+import functools
 import hashlib
 import json
 import logging
@@ -45,9 +46,14 @@ STAMP_WEIGHT = 10**12
 def stamp_path():
     """The stamp file shared by the processes of this machine using this database."""
     configured = getattr(settings, "CATALOGUE_STAMP_FILE", "")
+    return _stamp_path(configured, str(settings.DATABASES["default"]["NAME"]))
+
+
+@functools.cache
+def _stamp_path(configured, database):
+    # Read on every request: the digest is computed once per setting.
     if configured:
         return Path(configured)
-    database = str(settings.DATABASES["default"]["NAME"])
     digest = hashlib.sha256(database.encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"umkm-catalogue-{digest}.stamp"
 

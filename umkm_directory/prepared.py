@@ -77,7 +77,17 @@ class PreparedQuery:
             if len(found) != 1:
                 raise ValueError(f"{name!r} must appear exactly once among the query's parameters")
             positions[name] = found[0]
-        compiled = {"compiler": compiler, "sql": sql, "params": params, "positions": positions, "rows": rows}
+        # The converters of the selected columns (Django computes them on every
+        # evaluation: ~60 lookups for a product with its vendor and category).
+        converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+        compiled = {
+            "compiler": compiler,
+            "sql": sql,
+            "params": params,
+            "positions": positions,
+            "rows": rows,
+            "converters": converters,
+        }
         if rows:
             return compiled
         klass_info = compiler.klass_info
@@ -108,9 +118,10 @@ class PreparedQuery:
         with connections[using].cursor() as cursor:
             cursor.execute(compiled["sql"], params)
             rows = cursor.fetchall()
+        if compiled["converters"]:
+            rows = [tuple(row) for row in compiled["compiler"].apply_converters(rows, compiled["converters"])]
         if compiled["rows"]:
-            rows = compiled["compiler"].results_iter([rows], tuple_expected=True)
-            return [row[0] for row in rows] if compiled["rows"] == "flat" else list(rows)
+            return [row[0] for row in rows] if compiled["rows"] == "flat" else rows
         model, start, end, init_list = (
             compiled["model"],
             compiled["start"],
@@ -118,7 +129,7 @@ class PreparedQuery:
             compiled["init_list"],
         )
         objects = []
-        for row in compiled["compiler"].results_iter([rows]):
+        for row in rows:
             obj = model.from_db(using, init_list, row[start:end])
             for populator in compiled["populators"]:
                 populator.populate(row, obj)
