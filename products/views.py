@@ -101,10 +101,14 @@ PRODUCT_BY_SLUG = PreparedQuery(
 PICTURES_OF = PreparedQuery(
     lambda product_id: ProductImage.objects.filter(product_id=product_id).order_by("position", "id")
 )
-# The cards of a category's newest products (the product page's related products).
+# The cards of a category's newest products (the product page's related
+# products; one more than shown, the product itself may be among them).
 NEWEST_IN_CATEGORY = PreparedQuery(
     lambda category_id: (
-        Product.objects.visible().filter(category_id=category_id).order_by("-created_at", "-id").card_rows()
+        Product.objects.visible()
+        .filter(category_id=category_id)
+        .order_by("-created_at", "-id")
+        .card_rows()[: RELATED_PRODUCTS + 1]
     )
 )
 
@@ -132,7 +136,7 @@ class ProductDetailView(DetailView):
         key = cache.key("category_cards", [product.category_id, get_language()])
         newest = django_cache.get(key)
         if newest is None:
-            rows = NEWEST_IN_CATEGORY.fetch(category_id=product.category_id, limit=RELATED_PRODUCTS + 1)
+            rows = NEWEST_IN_CATEGORY.fetch(category_id=product.category_id)
             newest = cards_of_rows(rows)
             django_cache.set(key, newest)
         images = PICTURES_OF.fetch(product_id=product.pk)

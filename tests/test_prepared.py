@@ -74,3 +74,44 @@ def test_ordering_and_several_rows():
 def test_shapes_it_cannot_prepare_are_refused(build):
     with pytest.raises(ValueError):
         PreparedQuery(build).fetch(slug="x")
+
+
+@pytest.mark.backend("postgresql")
+@pytest.mark.django_db(transaction=True)  # it closes the connection
+def test_postgresql_prepares_each_statement_once_per_connection_with_its_constants_written_in():
+    from django.db import connection
+
+    connection.close()  # a connection of its own: none of the other tests' statements
+    ProductFactory(slug="satu", name="Satu")
+    ProductFactory(slug="dua", name="Dua")
+    lookup = PreparedQuery(lambda slug: Product.objects.visible().filter(slug=slug))
+
+    def prepared():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall() if "products_product" in row[0]]
+
+    assert prepared() == []
+    assert [p.name for p in lookup.fetch(slug="satu")] == ["Satu"]
+    assert [p.name for p in lookup.fetch(slug="dua")] == ["Dua"]
+    (text,) = prepared()  # once for both values
+    # The request's value is the statement's parameter; the rule's constants
+    # are in its text, so its plan can use the partial indexes.
+    assert "$1" in text and "'published'" in text and "satu" not in text
+    assert lookup.fetch(slug="x' OR '1'='1") == []
+
+    # A new connection prepares it again.
+    connection.close()
+    assert prepared() == []
+    assert [p.name for p in lookup.fetch(slug="dua")] == ["Dua"]
+    assert prepared() == [text]
+
+
+@pytest.mark.backend("postgresql")
+def test_a_page_of_a_prepared_list_takes_limit_and_offset_as_values():
+    for n in range(5):
+        ProductFactory(slug=f"p{n}", name=f"P{n}")
+    pages = PreparedQuery(lambda: Product.objects.visible().order_by("name").values_list("name", flat=True))
+    assert pages.fetch(limit=2, offset=0) == ["P0", "P1"]
+    assert pages.fetch(limit=2, offset=4) == ["P4"]
+    assert pages.fetch(limit=3, offset=1) == ["P1", "P2", "P3"]

@@ -26,7 +26,21 @@ which would make every page a new statement):
 
     PAGE = PreparedQuery(lambda sort, district: Product.objects.filter(district_id=district).order_by(sort))
     PAGE.fetch(shape="price", district=3, limit=24, offset=4800)
+
+On PostgreSQL the statement is also prepared on the server (``PREPARE``, once
+per connection) and run with ``EXECUTE``: planning a product page's lookup
+(five tables, twenty indexes to weigh) costs ~1 ms of the database's CPU,
+running it ~0.1 ms. The query's own constants (``status = 'published'``, the
+booleans of the visibility rule) are written into the prepared SQL as
+literals, only the request's values are parameters, so the plan PostgreSQL
+keeps for the statement can still use the catalogue's partial indexes (their
+condition must be implied by the query's text). SQLite needs none of this:
+Python's sqlite3 module keeps compiled statements by their SQL text.
 """
+
+import hashlib
+import re
+import weakref
 
 from django.db import connections
 from django.db.models.query import FlatValuesListIterable, ValuesListIterable, get_related_populators
@@ -77,6 +91,9 @@ class PreparedQuery:
             if len(found) != 1:
                 raise ValueError(f"{name!r} must appear exactly once among the query's parameters")
             positions[name] = found[0]
+        if paged:
+            positions["limit"], positions["offset"] = len(params), len(params) + 1
+            params += [None, None]
         # The converters of the selected columns (Django computes them on every
         # evaluation: ~60 lookups for a product with its vendor and category).
         converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
@@ -87,6 +104,7 @@ class PreparedQuery:
             "positions": positions,
             "rows": rows,
             "converters": converters,
+            "statement": _server_statement(connections[using], sql, params, positions),
         }
         if rows:
             return compiled
@@ -106,17 +124,31 @@ class PreparedQuery:
         built with ``values`` (and ``shape``) would give, ``limit`` rows from
         ``offset`` when a limit is given."""
         paged = limit is not None
-        key = (using, connections[using].vendor, shape, paged, tuple(sorted(values)))
+        connection = connections[using]
+        key = (using, connection.vendor, shape, paged, tuple(sorted(values)))
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(using, sorted(values), shape, paged)
-        params = list(compiled["params"])
-        for name, value in values.items():
-            params[compiled["positions"][name]] = value
         if paged:
-            params += [int(limit), int(offset)]
-        with connections[using].cursor() as cursor:
-            cursor.execute(compiled["sql"], params)
+            values.update(limit=int(limit), offset=int(offset))
+        statement = compiled["statement"]
+        with connection.cursor() as cursor:
+            if statement is None:
+                params = list(compiled["params"])
+                for name, value in values.items():
+                    params[compiled["positions"][name]] = value
+                cursor.execute(compiled["sql"], params)
+            else:
+                name, prepare, order = statement
+                prepared = _PREPARED.setdefault(connection.connection, set())
+                if name not in prepared:
+                    # Setting up the connection, once (like its time zone):
+                    # not one of a page's queries.
+                    with connection.wrap_database_errors:
+                        connection.connection.execute(prepare)
+                    prepared.add(name)
+                arguments = ", ".join(["%s"] * len(order))
+                cursor.execute(f"EXECUTE {name} ({arguments})", [values[n] for n in order])
             rows = cursor.fetchall()
         if compiled["converters"]:
             rows = [tuple(row) for row in compiled["compiler"].apply_converters(rows, compiled["converters"])]
@@ -135,3 +167,36 @@ class PreparedQuery:
                 populator.populate(row, obj)
             objects.append(obj)
         return objects
+
+
+# The statements prepared on each PostgreSQL connection (a new connection
+# starts with none; a closed one is forgotten with its object).
+_PREPARED = weakref.WeakKeyDictionary()
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def _server_statement(connection, sql, params, positions):
+    """On PostgreSQL, (name, PREPARE statement, the value names in $n order)
+    for ``sql``: the request's values (``positions``) become $1, $2, ...,
+    every other parameter is written in as a literal (psycopg quotes it).
+    None on other databases."""
+    if connection.vendor != "postgresql":
+        return None
+    order = sorted(positions, key=positions.get)
+    numbers = {positions[name]: f"${n}" for n, name in enumerate(order, 1)}
+    constants, index = [], iter(range(len(params)))
+
+    def replace(match):
+        if match.group() == "%%":
+            return "%%"
+        position = next(index)
+        if position in numbers:
+            return numbers[position]
+        constants.append(params[position])
+        return "%s"
+
+    text = _PLACEHOLDER.sub(replace, sql)
+    with connection.cursor() as cursor:
+        text = cursor.mogrify(text, constants)
+    name = "umkm_" + hashlib.sha256(text.encode()).hexdigest()[:20]
+    return name, f"PREPARE {name} AS {text}", order
