@@ -153,3 +153,24 @@ def test_a_hidden_page_is_a_404_without_a_validator(client, shop):
     response = client.get("/products/tidak-ada/")
     assert response.status_code == 404
     assert not response.has_header("ETag")
+
+
+def test_a_page_asked_again_comes_from_the_page_cache(client, shop, django_assert_num_queries):
+    """The first request of an address renders it and leaves a mark; the
+    second renders it and stores it; from the third on it is served from the
+    cache with no query, the same bytes. An edit retires it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = "/products/amplang-tenggiri/"
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as rendering:
+        second = client.get(url)
+    assert len(rendering) > 0  # asked once before: rendered again, then stored
+    with django_assert_num_queries(0):
+        third = client.get(url)
+    assert first.content == second.content == third.content
+
+    shop.name = "Amplang Tenggiri Pedas"
+    shop.save()
+    assert "Amplang Tenggiri Pedas" in client.get(url).content.decode()

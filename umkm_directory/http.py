@@ -41,6 +41,8 @@ from django.views.decorators.http import condition
 ETAG_SALT = "1"
 # Seconds a rendered page stays in the server's cache (the version retires it sooner).
 PAGE_CACHE_SECONDS = 10 * 60
+# What the page cache holds for an address asked once so far (cached_page).
+_SEEN = 1
 # Seconds a browser may show a public page without asking again. 0: an edit
 # shows on the next request; the revalidation is a cheap 304.
 PUBLIC_MAX_AGE = 0
@@ -86,8 +88,13 @@ def catalogue_etag(request, *args, **kwargs):
 
 
 def cached_page(view):
-    """Serve a GET view's 200 page from the cache (see the module docstring);
-    on a miss call the view and store what it rendered."""
+    """Serve a GET view's 200 page from the cache (see the module docstring).
+
+    A page is stored on its second request within PAGE_CACHE_SECONDS, not
+    its first: the first leaves a mark of a few bytes. Most addresses of a
+    long-tail catalogue are asked once (a deep page, a rare product, a
+    crawler's visit); compressing and storing each of those cost more than
+    rendering it and pushed the popular pages out of a bounded cache."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -95,15 +102,18 @@ def cached_page(view):
             return view(request, *args, **kwargs)
         key = "page:" + catalogue_etag(request)
         stored = django_cache.get(key)
-        if stored is not None:
+        if stored is not None and stored != _SEEN:
             content_type, body = stored
             return HttpResponse(zlib.decompress(body), content_type=content_type)
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and callable(response.render):
             response.render()
         if response.status_code == 200 and not response.streaming and not response.cookies:
-            body = zlib.compress(response.content, 1)
-            django_cache.set(key, (response["Content-Type"], body), PAGE_CACHE_SECONDS)
+            if stored is None:
+                django_cache.set(key, _SEEN, PAGE_CACHE_SECONDS)
+            else:
+                body = zlib.compress(response.content, 1)
+                django_cache.set(key, (response["Content-Type"], body), PAGE_CACHE_SECONDS)
         return response
 
     return wrapped
