@@ -15,7 +15,11 @@ Workloads (all in the same run, against the same server):
   mix       shoppers' mix: Zipf-like popularity over a few thousand URLs, measured
             after --warmup seconds of the same traffic (caches warm, as in production)
 Ratios (req/s of a row / req/s of the ceiling) are the figures that count: the
-machine is shared and noisy. Needs `wrk` (Debian: apt-get install wrk).
+machine is shared and noisy. Each row's ratio is taken against the ceiling
+measured right before and right after it (--ceiling-seconds each, their mean),
+so a change in the machine's load during the run moves both sides of a ratio
+together; the first row is the ceiling measured on its own for --duration.
+Needs `wrk` (Debian: apt-get install wrk).
 """
 
 import argparse
@@ -302,6 +306,9 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="keep the database seeded by the last run")
     parser.add_argument("--only", default="", help="comma-separated workloads to run")
     parser.add_argument("--warmup", type=int, default=10, help="seconds of unmeasured mix before the mix row")
+    parser.add_argument(
+        "--ceiling-seconds", type=int, default=5, help="seconds of ceiling before and after each row"
+    )
     parser.add_argument("--seed-only", action="store_true", help="create and seed the database, then stop")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -348,23 +355,35 @@ def main():
                 log(f"  mix warm-up ({args.warmup} s, not measured)…")
                 wrk(args, paths[name], args.warmup)
             log(f"  {name}…")
-            rows.append((name, wrk(args, paths[name], args.duration)))
+            if name == "ceiling":
+                row = wrk(args, paths[name], args.duration)
+                row["ceiling_rps"] = row["rps"]
+            else:
+                before = wrk(args, paths["ceiling"], args.ceiling_seconds)
+                row = wrk(args, paths[name], args.duration)
+                after = wrk(args, paths["ceiling"], args.ceiling_seconds)
+                row["ceiling_rps"] = (before["rps"] + after["rps"]) / 2
+            rows.append((name, row))
         rss = worker_rss_mb(proc)
     finally:
         stop_server(proc)
 
-    ceiling = rows[0][1]["rps"]
     print(
         f"\n{args.db}, {total} visible products ({args.products} seeded), {args.workers} workers, "
-        f"{args.connections} connections, {args.duration} s per row"
+        f"{args.connections} connections, {args.duration} s per row "
+        f"(ceiling {args.ceiling_seconds} s before and after each)"
     )
     if seed_seconds is not None:
         print(f"seed_demo: {seed_seconds:.1f} s")
-    print(f"{'workload':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'errors':>8}{'ratio':>8}")
+    print(
+        f"{'workload':<10}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'errors':>8}"
+        f"{'ceiling':>9}{'ratio':>8}"
+    )
     for name, r in rows:
+        r["ratio"] = r["rps"] / r["ceiling_rps"]
         print(
             f"{name:<10}{r['rps']:>9.1f}{r['p50_us'] / 1000:>9.1f}{r['p99_us'] / 1000:>9.1f}"
-            f"{r['non2xx']:>9}{r['errors']:>8}{r['rps'] / ceiling:>8.3f}"
+            f"{r['non2xx']:>9}{r['errors']:>8}{r['ceiling_rps']:>9.1f}{r['ratio']:>8.3f}"
         )
     print(
         "worker RSS after the run (MB, of which anonymous): "
