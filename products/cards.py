@@ -27,7 +27,7 @@ from umkm_directory.templating import gettext, static_url
 
 from . import search
 from .models import CARD_COLUMNS, Picture, Product
-from .templatetags.catalogue import rupiah
+from .templatetags.catalogue import thousand_separator
 
 # One row of Product.objects.card_rows().
 CardRow = namedtuple("CardRow", [name.replace("__", "_") for name in CARD_COLUMNS] + ["cover"])
@@ -70,9 +70,8 @@ CARD_SIZES = "(min-width: 72rem) 14rem, (min-width: 40rem) 30vw, 46vw"
 _LABELS = {}
 
 
-def _labels():
-    """The card's words in the active language, escaped (built once per language)."""
-    language = get_language()
+def _labels(language):
+    """The card's words in ``language``, escaped (built once per language)."""
     labels = _LABELS.get(language)
     if labels is None:
         labels = _LABELS[language] = {
@@ -84,6 +83,7 @@ def _labels():
             "soldout": f" · {escape(gettext('Habis'))}",
             "halal": f'<span class="badge badge--halal">{escape(gettext("Halal"))}</span>',
             "export": f'<span class="badge badge--export">{escape(gettext("Siap ekspor"))}</span>',
+            "separator": thousand_separator(language),
         }
     return labels
 
@@ -95,10 +95,10 @@ def card_row(row):
     return CardRow(*columns, Picture(name, width, height, renditions) if name else None)
 
 
-def card_html(card):
-    """One product in a list, as an ``<li>``, from a CardRow. Every value is
-    escaped (markupsafe)."""
-    labels = _labels()
+def card_html(card, language=None):
+    """One product in a list, as an ``<li>``, from a CardRow, in ``language``
+    (the active one by default). Every value is escaped (markupsafe)."""
+    labels = _labels(language or get_language())
     unit = f' <span class="card__unit">/ {escape(card.unit)}</span>' if card.unit else ""
     badges = ""
     if card.halal or card.export_ready:
@@ -110,12 +110,13 @@ def card_html(card):
     verified = labels["verified"] if card.vendor_verified else ""
     availability = labels.get(card.availability, "")
     url = slug_url("products:detail", card.slug)
+    price = f"Rp {int(card.price):,}".replace(",", labels["separator"])  # as the rupiah filter writes it
     return Markup(  # noqa: S704 - every value below goes through escape() or is markup built here
         f'<li class="card"><a class="card__link" href="{escape(url)}">'
         f'<span class="card__media">{picture_html(card.cover, alt=card.name, sizes=CARD_SIZES)}</span>'
         '<span class="card__body">'
         f'<span class="card__name">{escape(card.name)}</span>'
-        f'<span class="card__price"><span class="nowrap">{escape(rupiah(card.price))}</span>{unit}</span>'
+        f'<span class="card__price"><span class="nowrap">{escape(price)}</span>{unit}</span>'
         f'<span class="card__vendor">{escape(card.vendor_name)}{verified}</span>'
         f'<span class="card__meta">{escape(card.district_name or "")}{availability}</span>'
         f"{badges}</span></a></li>"
@@ -124,7 +125,8 @@ def card_html(card):
 
 def cards_of_rows(rows):
     """The cards of rows of Product.objects.card_rows(), as (id, HTML) pairs, in their order."""
-    return [(row[0], card_html(card_row(row))) for row in rows]
+    language = get_language()
+    return [(row[0], card_html(card_row(row), language)) for row in rows]
 
 
 # The cards of some visible products, by id: compiled once per process.

@@ -24,13 +24,18 @@ _JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u
 _SEPARATORS = {}
 
 
-def _grouped(amount):
-    """``amount`` (an int) grouped by three with the active language's separator."""
-    language = translation.get_language()
+def thousand_separator(language=None):
+    """The thousands separator of ``language`` (the active one by default)."""
+    language = language or translation.get_language()
     separator = _SEPARATORS.get(language)
     if separator is None:
         separator = _SEPARATORS[language] = formats.get_format("THOUSAND_SEPARATOR", language, use_l10n=True)
-    return f"{amount:,}".replace(",", separator)
+    return separator
+
+
+def _grouped(amount):
+    """``amount`` (an int) grouped by three with the active language's separator."""
+    return f"{amount:,}".replace(",", thousand_separator())
 
 
 @register.filter

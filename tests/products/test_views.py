@@ -521,6 +521,8 @@ def test_prices_follow_the_language(client, catalogue):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     body = html(get(client, "/products/tas-anyaman-rotan/"))
     assert "Rp 1,250,000" in body
+    card = html(get(client, q="tas anyaman"))  # a card's price too
+    assert "Rp 1,250,000" in card and "Rp 1.250.000" not in card
 
 
 def test_product_pages_show_their_own_pictures_whether_or_not_related_products_are_cached(
