@@ -398,7 +398,16 @@ class _postgresql:
             cursor.execute(cls.FILL)
             cursor.execute("CREATE INDEX products_search_document ON products_search USING gin (document)")
             cursor.execute(f"CREATE INDEX products_search_name ON products_search USING gin ({cls.NAME})")
-            cursor.execute(cls.WORDS.format(condition=""))
-            cursor.execute(cls.LEXEMES.format(condition=""))
+            # ts_stat() gathers the distinct lexemes of every document several
+            # times faster than unnest() and DISTINCT.
+            cursor.execute(
+                "INSERT INTO products_search_words (word) SELECT word"
+                " FROM ts_stat('SELECT document FROM products_search', 'abc')"
+                " WHERE word ~ '^[[:alnum:]]+$' AND length(word) >= 3"
+            )
+            cursor.execute(
+                "INSERT INTO products_search_lexemes (lexeme) SELECT word"
+                " FROM ts_stat('SELECT document FROM products_search') WHERE left(word, 1) <> '~'"
+            )
             cursor.execute("ANALYZE products_search")
             cursor.execute("ANALYZE products_search_words")

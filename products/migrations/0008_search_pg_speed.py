@@ -360,8 +360,7 @@ FORWARD = [
     "CREATE INDEX products_search_document ON products_search USING gin (document)",
     "CREATE INDEX products_search_name ON products_search USING gin (ts_filter(document, '{a}'))",
     "INSERT INTO products_search_lexemes (lexeme)"
-    " SELECT DISTINCT w FROM products_search, unnest(tsvector_to_array(document)) AS w"
-    " WHERE left(w, 1) <> '~'",
+    " SELECT word FROM ts_stat('SELECT document FROM products_search') WHERE left(word, 1) <> '~'",
     "ANALYZE products_search",
     *FUNCTIONS.values(),
 ]
