@@ -288,18 +288,24 @@ class _postgresql:
         " || setweight(to_tsvector('simple', p.description), 'D')"
         f" || {MARKER}"
     )
-    # Known words of names, categories and vendors (for typo tolerance).
-    WORDS = (
-        "INSERT INTO products_search_words (word)"
-        " SELECT DISTINCT w"
-        " FROM products_search, unnest(tsvector_to_array(ts_filter(document, '{{a,b,c}}'))) AS w"
-        " WHERE w ~ '^[[:alnum:]]+$' AND length(w) >= 3 {condition} ON CONFLICT DO NOTHING"
-    )
-    # Every lexeme of the documents (bucket lexemes aside), for prefix expansion.
-    LEXEMES = (
-        "INSERT INTO products_search_lexemes (lexeme)"
-        " SELECT DISTINCT w FROM products_search, unnest(tsvector_to_array(document)) AS w"
-        " WHERE left(w, 1) <> '~' {condition} ON CONFLICT DO NOTHING"
+    # The documents of the products meeting a condition, written, and their
+    # new words (of names, categories and vendors, for typo tolerance) and
+    # lexemes (bucket lexemes aside, for prefix expansion) added, in one
+    # statement: the words come from the documents as written (RETURNING),
+    # not from reading them again. Words and lexemes are only ever added: a
+    # word or lexeme no product holds any more matches nothing, harmlessly.
+    WRITE = (
+        "WITH written AS ("
+        " INSERT INTO products_search (product_id, document)"
+        " SELECT p.id, {document} {source} WHERE {condition}"
+        " ON CONFLICT (product_id) DO UPDATE SET document = EXCLUDED.document RETURNING document"
+        "), words AS ("
+        " INSERT INTO products_search_words (word)"
+        " SELECT DISTINCT w FROM written, unnest(tsvector_to_array(ts_filter(document, '{{a,b,c}}'))) AS w"
+        " WHERE w ~ '^[[:alnum:]]+$' AND length(w) >= 3 ON CONFLICT DO NOTHING"
+        ") INSERT INTO products_search_lexemes (lexeme)"
+        " SELECT DISTINCT w FROM written, unnest(tsvector_to_array(document)) AS w"
+        " WHERE left(w, 1) <> '~' ON CONFLICT DO NOTHING"
     )
 
     @staticmethod
@@ -351,17 +357,8 @@ class _postgresql:
             if delete_ids is not None:
                 cursor.execute("DELETE FROM products_search WHERE product_id = ANY(%s)", [delete_ids])
             cursor.execute(
-                "INSERT INTO products_search (product_id, document) "
-                f"SELECT p.id, {cls.DOCUMENT} {SOURCE} WHERE {condition} "
-                "ON CONFLICT (product_id) DO UPDATE SET document = EXCLUDED.document",
-                params,
+                cls.WRITE.format(document=cls.DOCUMENT, source=SOURCE, condition=condition), params
             )
-            # Words and lexemes are only ever added: a word no product holds
-            # any more widens a search to a term that matches nothing, and a
-            # lexeme no product holds is a term that matches nothing, harmlessly.
-            written = f"AND product_id IN (SELECT p.id {SOURCE} WHERE {condition})"
-            cursor.execute(cls.WORDS.format(condition=written), params)
-            cursor.execute(cls.LEXEMES.format(condition=written), params)
 
     @staticmethod
     def delete(ids):
