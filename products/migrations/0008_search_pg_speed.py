@@ -276,30 +276,22 @@ BEGIN
             CASE WHEN cardinality(e.found) > max_lexemes THEN ARRAY[e.term] ELSE e.found END
         ) AS x(lexeme)
     ), statistics AS MATERIALIZED (
-        -- The planner statistics: the most common lexemes with the share of
-        -- products holding each; the rows without a lexeme hold the least
-        -- and the greatest share. A rarer lexeme counts as half the least
-        -- (as in the planner's own estimates); without statistics, 0.001.
-        SELECT st.tablename AS source, u.lexeme, u.share
-        FROM pg_stats AS st,
-            unnest(st.most_common_elems::text::text[], st.most_common_elem_freqs) AS u(lexeme, share)
-        WHERE st.schemaname = current_schema()
-            AND ((st.tablename = 'products_search' AND st.attname = 'document')
-                OR (st.tablename = 'products_search_name' AND st.attname = 'ts_filter'))
+        -- The planner statistics of the documents and of the names: their
+        -- most common lexemes and the share of products holding each, then
+        -- the least and the greatest share. A rarer lexeme counts as half the
+        -- least (as in the planner's own estimates); without statistics, 0.001.
+        SELECT t.name, st.most_common_elems::text::text[] AS lexemes, st.most_common_elem_freqs AS shares,
+            coalesce(st.most_common_elem_freqs[cardinality(st.most_common_elem_freqs) - 1] / 2, 0.001) AS floor
+        FROM (VALUES ('products_search', 'document'), ('products_search_name', 'ts_filter')) AS t(name, col)
+        LEFT JOIN pg_stats AS st
+            ON st.schemaname = current_schema() AND st.tablename = t.name AND st.attname = t.col
     ), sized AS (
-        SELECT e.n, e.lexeme, e.prefix, source.name, CASE
-            WHEN e.prefix THEN least(1.0, coalesce((
-                SELECT sum(s.share) FROM statistics AS s
-                WHERE s.source = source.name AND starts_with(s.lexeme, e.lexeme)), 0) + source.floor)
-            ELSE coalesce((
-                SELECT s.share FROM statistics AS s WHERE s.source = source.name AND s.lexeme = e.lexeme
-            ), source.floor) END AS share
-        FROM entries AS e CROSS JOIN (
-            SELECT t.name, coalesce((
-                SELECT min(s.share) / 2 FROM statistics AS s WHERE s.source = t.name AND s.lexeme IS NULL
-            ), 0.001) AS floor
-            FROM (VALUES ('products_search'), ('products_search_name')) AS t(name)
-        ) AS source
+        SELECT e.n, e.lexeme, e.prefix, s.name, CASE
+            WHEN e.prefix THEN least(1.0, s.floor + coalesce((
+                SELECT sum(u.share) FROM unnest(s.lexemes, s.shares) AS u(lexeme, share)
+                WHERE starts_with(u.lexeme, e.lexeme)), 0))
+            ELSE coalesce(s.shares[array_position(s.lexemes, e.lexeme)], s.floor) END AS share
+        FROM entries AS e CROSS JOIN statistics AS s
     )
     SELECT array_agg(d.n ORDER BY d.n, d.lexeme), array_agg(d.lexeme ORDER BY d.n, d.lexeme),
         array_agg(d.prefix ORDER BY d.n, d.lexeme), array_agg(d.share ORDER BY d.n, d.lexeme),
