@@ -366,7 +366,9 @@ class _postgresql:
             cursor.execute("DELETE FROM products_search WHERE product_id = ANY(%s)", [list(ids)])
 
     # Every document, the category and vendor parts computed once per
-    # category and vendor (materialised), not once per product.
+    # category and vendor (materialised), not once per product; stored in id
+    # order, so a walk of the newest products reads neighbouring pages (the
+    # joins alone may order them by vendor).
     FILL = (
         "WITH cv AS MATERIALIZED ("  # noqa: S608 (constant SQL)
         " SELECT c.id,"
@@ -379,6 +381,7 @@ class _postgresql:
         " || setweight(to_tsvector('simple', p.description), 'D')"
         f" || {MARKER}"
         " FROM products_product p JOIN cv ON cv.id = p.category_id JOIN vv ON vv.id = p.vendor_id"
+        " ORDER BY p.id"
     )
     # The name part of the documents (weight A), under its own GIN index.
     NAME = "ts_filter(document, '{a}')"
@@ -389,6 +392,7 @@ class _postgresql:
         # row: empty the table without its indexes, fill it, build them again.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            cursor.execute("SET LOCAL work_mem = '256MB'")  # the id order: a sort in memory
             cursor.execute("TRUNCATE products_search, products_search_words, products_search_lexemes")
             cursor.execute("DROP INDEX IF EXISTS products_search_document")
             cursor.execute("DROP INDEX IF EXISTS products_search_name")

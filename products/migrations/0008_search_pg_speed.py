@@ -26,7 +26,9 @@ from django.db import migrations
 
 BUCKET_BITS = 16
 
-# The category and vendor parts are computed once per category and vendor.
+# The category and vendor parts are computed once per category and vendor;
+# the documents are stored in id order (a walk of the newest products then
+# reads neighbouring pages).
 FILL = (
     "WITH cv AS MATERIALIZED ("
     " SELECT c.id,"
@@ -39,6 +41,7 @@ FILL = (
     " || setweight(to_tsvector('simple', p.description), 'D')"
     f" || (quote_literal('~' || (p.id >> {BUCKET_BITS})) || ':1A')::tsvector"
     " FROM products_product p JOIN cv ON cv.id = p.category_id JOIN vv ON vv.id = p.vendor_id"
+    " ORDER BY p.id"
 )
 
 # The tsquery (as text) of entries (word number, lexeme, prefix match?): the
@@ -219,9 +222,11 @@ $fn$
 # stands for the lexemes it starts (more than `max_lexemes`: a prefix match)
 # and, when misspelt (five letters or more, starting no known word), for
 # those of the up to three known words most similar to it. The settings: the
-# steps' plans are chosen by products_search_newest(), so no sequential scan;
-# no JIT compilation (~20 ms, more than a step); no parallel workers (their
-# start costs more than a step).
+# steps' plans are chosen by products_search_newest(), so no sequential scan
+# and no sort where an index gives the order (a walk reads the primary key
+# newest first and stops, it never sorts its range, whatever the planner
+# thinks of the table's order); no JIT compilation (~20 ms, more than a
+# step); no parallel workers (their start costs more than a step).
 CANDIDATES = """
 CREATE FUNCTION products_search_candidates(
     words text[], wanted integer, bits integer,
@@ -229,7 +234,7 @@ CREATE FUNCTION products_search_candidates(
     first_walk integer, max_buckets integer, max_steps integer, max_lexemes integer
 ) RETURNS TABLE (candidate bigint, tier integer)
 LANGUAGE plpgsql STABLE
-SET enable_seqscan = off SET jit = off SET max_parallel_workers_per_gather = 0
+SET enable_seqscan = off SET enable_sort = off SET jit = off SET max_parallel_workers_per_gather = 0
 AS $fn$
 DECLARE
     top bigint;
@@ -278,20 +283,28 @@ BEGIN
     ), statistics AS MATERIALIZED (
         -- The planner statistics of the documents and of the names: their
         -- most common lexemes and the share of products holding each, then
-        -- the least and the greatest share. A rarer lexeme counts as half the
-        -- least (as in the planner's own estimates); without statistics, 0.001.
-        SELECT t.name, st.most_common_elems::text::text[] AS lexemes, st.most_common_elem_freqs AS shares,
-            coalesce(st.most_common_elem_freqs[cardinality(st.most_common_elem_freqs) - 1] / 2, 0.001) AS floor
-        FROM (VALUES ('products_search', 'document'), ('products_search_name', 'ts_filter')) AS t(name, col)
-        LEFT JOIN pg_stats AS st
-            ON st.schemaname = current_schema() AND st.tablename = t.name AND st.attname = t.col
+        -- the least and the greatest share. (A filter on pg_stats itself:
+        -- joined, the view computes the statistics of every column first.)
+        SELECT st.tablename AS name, st.most_common_elems::text::text[] AS lexemes,
+            st.most_common_elem_freqs AS shares
+        FROM pg_stats AS st
+        WHERE st.schemaname = current_schema()
+            AND ((st.tablename = 'products_search' AND st.attname = 'document')
+                OR (st.tablename = 'products_search_name' AND st.attname = 'ts_filter'))
+    ), sources AS (
+        -- A lexeme not among the most common counts as half the least common
+        -- (as in the planner's own estimates); without statistics, 0.001.
+        SELECT t.name, s.lexemes, s.shares,
+            coalesce(s.shares[cardinality(s.shares) - 1] / 2, 0.001) AS floor
+        FROM (VALUES ('products_search'), ('products_search_name')) AS t(name)
+        LEFT JOIN statistics AS s ON s.name = t.name
     ), sized AS (
         SELECT e.n, e.lexeme, e.prefix, s.name, CASE
             WHEN e.prefix THEN least(1.0, s.floor + coalesce((
                 SELECT sum(u.share) FROM unnest(s.lexemes, s.shares) AS u(lexeme, share)
                 WHERE starts_with(u.lexeme, e.lexeme)), 0))
             ELSE coalesce(s.shares[array_position(s.lexemes, e.lexeme)], s.floor) END AS share
-        FROM entries AS e CROSS JOIN statistics AS s
+        FROM entries AS e CROSS JOIN sources AS s
     )
     SELECT array_agg(d.n ORDER BY d.n, d.lexeme), array_agg(d.lexeme ORDER BY d.n, d.lexeme),
         array_agg(d.prefix ORDER BY d.n, d.lexeme), array_agg(d.share ORDER BY d.n, d.lexeme),
@@ -344,6 +357,7 @@ FUNCTIONS = {
 
 FORWARD = [
     "SET LOCAL maintenance_work_mem = '256MB'",
+    "SET LOCAL work_mem = '256MB'",
     "DROP FUNCTION IF EXISTS products_search_query(text[], text, text)",
     'CREATE TABLE products_search_lexemes (lexeme text COLLATE "C" PRIMARY KEY)',
     "DROP INDEX IF EXISTS products_search_document",
