@@ -64,8 +64,9 @@ planner statistics of the words, then by what the steps before found) of:
   match, the way for a query few products match.
 
 A search costs a walk of the thousand newest matches, or an index lookup
-over the buckets expected to hold them, whichever is cheaper: ~10 ms for
-most searches at 1,000,000 products (bench/search_candidates.py).
+over the buckets expected to hold them, whichever is cheaper: at 1,000,000
+products 10-15 ms typically, 30 ms at the 95th percentile; the slowest are
+two common words that rarely meet (docs/performance.md).
 """
 
 import json
