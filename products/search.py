@@ -20,30 +20,55 @@ publishing or hiding a product never touches the index.
 - PostgreSQL: ``document`` is a ``tsvector`` built with the ``simple``
   configuration (no stemming, so prefix search ``ampl:*`` behaves as on
   SQLite) with weights A name, B category, C vendor, D description, under a
-  GIN index. Typo tolerance: ``products_search_words`` holds the words of
-  names, categories and vendors under a trigram index; a search word of five
-  letters or more that starts no known word is widened to the (up to three)
-  known words most similar to it, so ``amplank`` also looks for ``amplang``.
-  The SQL function ``products_search_query()`` does this once per query,
-  before the GIN index is asked; no per-row similarity is computed.
+  GIN index; a second GIN index holds the name part alone (weight A). Typo
+  tolerance: ``products_search_words`` holds the words of names, categories
+  and vendors under a trigram index; a search word of five letters or more
+  that starts no known word is widened to the (up to three) known words most
+  similar to it, so ``amplank`` also looks for ``amplang``. No per-row
+  similarity is computed.
 
 Ranking: ``search_rank`` is 3 when every word matches the product name, 1 when
 some word does, 0 otherwise (the match is in the description, the vendor's
-or the category's name). Each tier is one uncorrelated sub-select over the
-index, so ranking costs a constant number of index lookups, never a
-per-row search; within a tier the catalogue orders by newest.
+or the category's name). The tiers are found with the candidates (below),
+so ranking costs no search of its own; within a tier the catalogue orders
+by newest.
 
 A bounded candidate set: a very common word ("kue", "kain") matches a tenth
 of the catalogue, and filtering, counting and ranking all of those rows
 would cost more the bigger the table. A search therefore considers at most
 MAX_CANDIDATES products matching in the name plus at most MAX_CANDIDATES
-matching anywhere (the newest ones on SQLite, where the index can walk
-newest first; the first the GIN index yields on PostgreSQL). Filters, facet
-counts, sort orders and pages work within that set (products.filters keeps
-the visible candidates' columns in the cache and filters, counts and sorts
-them without another query), so a search costs about the same at 10,000
-products as at a million; ``candidates(words).capped`` tells the page to
-show the count as "1.000+" and ask for a narrower search.
+matching anywhere, on both backends the newest ones (highest id): a new
+product shows in a broad search at once. Filters, facet counts, sort orders
+and pages work within that set (products.filters keeps the visible
+candidates' columns in the cache and filters, counts and sorts them without
+another query), so a search costs about the same at 10,000 products as at a
+million; ``candidates(words).capped`` tells the page to show the count as
+"1.000+" and ask for a narrower search.
+
+Candidates on PostgreSQL: one call of ``products_search_candidates()``
+(migration 0009) per search. Each word becomes the exact lexemes it starts
+(``products_search_lexemes``; a word starting more than MAX_LEXEMES stays a
+prefix match), so the GIN index can skip through a common word's postings.
+Then, for the matches anywhere and, when those are capped, for the name
+matches below the oldest of them, it goes from the newest product down in
+at most MAX_STEPS steps, each the cheaper (by the costs below and the
+planner statistics of the words, then by what the steps before found) of:
+
+- a walk: the primary key read newest first over an id range, each document
+  tested, until enough are found; ~0.4 us a product, the way for a query
+  most products match (the newest thousand "kue" are among the newest
+  ten thousand products);
+- a lookup: the GIN index asked for the matches among a few buckets of ids
+  (every document carries its bucket, ``~15`` for ids 983,040-1,048,575, a
+  lexeme no search word can produce) or among all; every match found is read
+  for its id and the newest kept; ~0.13 us a posting the index goes through
+  (those of the rarest word, or of the buckets when fewer) and a few us a
+  match, the way for a query few products match.
+
+A search costs a walk of the thousand newest matches, or an index lookup
+over the buckets expected to hold them, whichever is cheaper: at 1,000,000
+products 10-15 ms typically, 30 ms at the 95th percentile; the slowest are
+two common words that rarely meet (docs/performance.md).
 """
 
 import json
@@ -113,16 +138,16 @@ Candidates = namedtuple("Candidates", "ids name_all name_some capped")
 
 def candidates(words):
     """The products a search for ``words`` considers: the ids matching every
-    word in the name (up to MAX_CANDIDATES) and those matching anywhere (up to
-    MAX_CANDIDATES), with the name tiers for ranking and whether the match
-    was cut (``capped``). One query per distinct search, cached under the
-    catalogue version."""
+    word in the name (the newest MAX_CANDIDATES) and those matching anywhere
+    (the newest MAX_CANDIDATES), with the name tiers for ranking and whether
+    the match was cut (``capped``). One query per distinct search, cached
+    under the catalogue version."""
 
     def compute():
         tiers = {3: [], 1: [], 0: []}
         for pk, tier in _backend().candidates(list(words)):
             tiers[tier].append(pk)
-        anywhere = tiers[0]
+        anywhere = sorted(tiers[0], reverse=True)  # newest first: the cap keeps the newest
         ids = sorted(set(tiers[3]) | set(anywhere[:MAX_CANDIDATES]))
         chosen = set(ids)
         return Candidates(
@@ -262,25 +287,39 @@ class _sqlite:
 
 
 class _postgresql:
+    # Products are grouped by id in buckets of 2**BUCKET_BITS ids; every
+    # document carries its bucket as a lexeme no search word can produce
+    # ("~15"), with weight A so the name index holds it too. Migration 0009
+    # wrote the documents with the same size: changing it needs a reindex().
+    BUCKET_BITS = 16
+    MARKER = f"(quote_literal('~' || (p.id >> {BUCKET_BITS})) || ':1A')::tsvector"
     DOCUMENT = (
         "setweight(to_tsvector('simple', p.name), 'A')"
         " || setweight(to_tsvector('simple', c.name || ' ' || COALESCE(pc.name, '')), 'B')"
         " || setweight(to_tsvector('simple', v.name), 'C')"
         " || setweight(to_tsvector('simple', p.description), 'D')"
+        f" || {MARKER}"
     )
-    # Known words of names, categories and vendors (for typo tolerance).
-    WORDS = (
-        "INSERT INTO products_search_words (word)"
-        " SELECT DISTINCT w"
-        " FROM products_search, unnest(tsvector_to_array(ts_filter(document, '{{a,b,c}}'))) AS w"
-        " WHERE w ~ '^[[:alnum:]]+$' AND length(w) >= 3 {condition} ON CONFLICT DO NOTHING"
+    # The documents of the products meeting a condition, written, and their
+    # new words (of names, categories and vendors, for typo tolerance) and
+    # lexemes (bucket lexemes aside, for prefix expansion) added, in one
+    # statement: the words come from the documents as written (RETURNING),
+    # not from reading them again. Words and lexemes are only ever added: a
+    # word or lexeme no product holds any more matches nothing, harmlessly.
+    WRITE = (
+        "WITH written AS ("
+        " INSERT INTO products_search (product_id, document)"
+        " SELECT p.id, {document} {source} WHERE {condition}"
+        " ON CONFLICT (product_id) DO UPDATE SET document = EXCLUDED.document RETURNING document"
+        "), words AS ("
+        " INSERT INTO products_search_words (word)"
+        " SELECT DISTINCT w FROM written, unnest(tsvector_to_array(ts_filter(document, '{{a,b,c}}'))) AS w"
+        " WHERE w ~ '^[[:alnum:]]+$' AND length(w) >= 3 ON CONFLICT DO NOTHING"
+        ") INSERT INTO products_search_lexemes (lexeme)"
+        " SELECT DISTINCT w FROM written, unnest(tsvector_to_array(document)) AS w"
+        " WHERE left(w, 1) <> '~' ON CONFLICT DO NOTHING"
     )
 
-    # products_search_query() (migration 0003) builds the tsquery, widening a
-    # misspelt word to the known words nearest to it; as a sub-select it runs
-    # once per statement (an InitPlan) and the GIN index does the rest. LIMIT
-    # stops the bitmap's heap visits after that many matches. per statement (an InitPlan); LIMIT stops the
-    # GIN bitmap's heap visits after that many matches.
     @staticmethod
     def ids_sql(param):
         # An array the planner starts from: a nested loop of primary key
@@ -291,23 +330,41 @@ class _postgresql:
     def ids_param(ids):
         return [int(pk) for pk in ids]
 
-    MATCH = (
-        "SELECT product_id, {tier} FROM products_search"
-        " WHERE document @@ (SELECT products_search_query(%s::text[], %s, %s)) LIMIT %s"
-    )
+    # The candidates: products_search_candidates() (migration 0009), one call
+    # per search, with the constants below (see "Candidates on PostgreSQL").
+    CANDIDATES = """
+        SELECT candidate, tier FROM products_search_candidates(
+            words => %s::text[], wanted => %s, bits => %s,
+            walk_cost => %s, posting_cost => %s, match_cost => %s,
+            first_walk => %s, max_buckets => %s, max_steps => %s, max_lexemes => %s)
+    """
+    # Costs in microseconds, measured at 1,000,000 products with 128 MB of
+    # shared buffers (bench/search_candidates.py): per product a walk reads,
+    # per posting a lookup goes through, per match it reads (mostly a page
+    # the buffers do not hold).
+    WALK_COST = 0.4
+    POSTING_COST = 0.13
+    MATCH_COST = 4.0
+    # The first walk for several words, whose share together is only bounded
+    # by that of each, is short: what it finds steers the next step.
+    FIRST_WALK = 4096
+    # A lookup of more buckets costs more than it saves (each is an entry the
+    # index tests every posting against).
+    MAX_BUCKETS = 16
+    # Steps per tier: the last one goes down to the oldest product.
+    MAX_STEPS = 4
+    # A word starting more lexemes is a prefix match (collected whole).
+    MAX_LEXEMES = 32
 
     @classmethod
     def candidates(cls, words):
-        """(id, tier) rows: 3 every word in the name, 1 some word in the name, 0 anywhere."""
-        tiers = [(3, "A", " & "), (0, "", " & ")]
-        if len(words) > 1:
-            tiers.append((1, "A", " | "))
-        parts, params = [], []
-        for tier, weight, joiner in tiers:
-            parts.append("(" + cls.MATCH.format(tier=tier) + ")")
-            params += [words, weight, joiner, MAX_CANDIDATES + (1 if tier == 0 else 0)]
+        """(id, tier) rows: 0 the newest MAX_CANDIDATES + 1 matching every word
+        anywhere (newest first), 3 the newest MAX_CANDIDATES with every word in
+        the name, 1 those of the tier-0 rows with some word in the name."""
+        costs = [cls.WALK_COST, cls.POSTING_COST, cls.MATCH_COST]
+        limits = [cls.FIRST_WALK, cls.MAX_BUCKETS, cls.MAX_STEPS, cls.MAX_LEXEMES]
         with connection.cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(parts), params)
+            cursor.execute(cls.CANDIDATES, [words, MAX_CANDIDATES, cls.BUCKET_BITS, *costs, *limits])
             return cursor.fetchall()
 
     @classmethod
@@ -316,44 +373,58 @@ class _postgresql:
             if delete_ids is not None:
                 cursor.execute("DELETE FROM products_search WHERE product_id = ANY(%s)", [delete_ids])
             cursor.execute(
-                "INSERT INTO products_search (product_id, document) "
-                f"SELECT p.id, {cls.DOCUMENT} {SOURCE} WHERE {condition} "
-                "ON CONFLICT (product_id) DO UPDATE SET document = EXCLUDED.document",
-                params,
+                cls.WRITE.format(document=cls.DOCUMENT, source=SOURCE, condition=condition), params
             )
-            # Words are only ever added: a word no product holds any more
-            # widens a search to a term that matches nothing, harmlessly.
-            written = f"AND product_id IN (SELECT p.id {SOURCE} WHERE {condition})"
-            cursor.execute(cls.WORDS.format(condition=written), params)
 
     @staticmethod
     def delete(ids):
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM products_search WHERE product_id = ANY(%s)", [list(ids)])
 
+    # Every document, the category and vendor parts computed once per
+    # category and vendor (materialised), not once per product; stored in id
+    # order, so a walk of the newest products reads neighbouring pages (the
+    # joins alone may order them by vendor).
+    FILL = (
+        "WITH cv AS MATERIALIZED ("  # noqa: S608 (constant SQL)
+        " SELECT c.id,"
+        " setweight(to_tsvector('simple', c.name || ' ' || COALESCE(pc.name, '')), 'B') AS doc"
+        " FROM products_category c LEFT JOIN products_category pc ON pc.id = c.parent_id),"
+        " vv AS MATERIALIZED ("
+        " SELECT v.id, setweight(to_tsvector('simple', v.name), 'C') AS doc FROM vendors_vendor v)"
+        " INSERT INTO products_search (product_id, document)"
+        " SELECT p.id, setweight(to_tsvector('simple', p.name), 'A') || cv.doc || vv.doc"
+        " || setweight(to_tsvector('simple', p.description), 'D')"
+        f" || {MARKER}"
+        " FROM products_product p JOIN cv ON cv.id = p.category_id JOIN vv ON vv.id = p.vendor_id"
+        " ORDER BY p.id"
+    )
+    # The name part of the documents (weight A), under its own GIN index.
+    NAME = "ts_filter(document, '{a}')"
+
     @classmethod
     def rebuild(cls):
         # Rebuilding a GIN index once is far cheaper than growing it row by
-        # row: empty the table without its index, fill it, build it again.
-        # The category and vendor parts of the documents are computed once
-        # per category and vendor (materialised), not once per product.
+        # row: empty the table without its indexes, fill it, build them again.
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            cursor.execute("TRUNCATE products_search, products_search_words")
+            cursor.execute("SET LOCAL work_mem = '256MB'")  # the id order: a sort in memory
+            cursor.execute("TRUNCATE products_search, products_search_words, products_search_lexemes")
             cursor.execute("DROP INDEX IF EXISTS products_search_document")
-            cursor.execute(
-                "WITH cv AS MATERIALIZED ("
-                " SELECT c.id,"
-                " setweight(to_tsvector('simple', c.name || ' ' || COALESCE(pc.name, '')), 'B') AS doc"
-                " FROM products_category c LEFT JOIN products_category pc ON pc.id = c.parent_id),"
-                " vv AS MATERIALIZED ("
-                " SELECT v.id, setweight(to_tsvector('simple', v.name), 'C') AS doc FROM vendors_vendor v)"
-                " INSERT INTO products_search (product_id, document)"
-                " SELECT p.id, setweight(to_tsvector('simple', p.name), 'A') || cv.doc || vv.doc"
-                " || setweight(to_tsvector('simple', p.description), 'D')"
-                " FROM products_product p JOIN cv ON cv.id = p.category_id JOIN vv ON vv.id = p.vendor_id"
-            )
+            cursor.execute("DROP INDEX IF EXISTS products_search_name")
+            cursor.execute(cls.FILL)
             cursor.execute("CREATE INDEX products_search_document ON products_search USING gin (document)")
-            cursor.execute(cls.WORDS.format(condition=""))
+            cursor.execute(f"CREATE INDEX products_search_name ON products_search USING gin ({cls.NAME})")
+            # ts_stat() gathers the distinct lexemes of every document several
+            # times faster than unnest() and DISTINCT.
+            cursor.execute(
+                "INSERT INTO products_search_words (word) SELECT word"
+                " FROM ts_stat('SELECT document FROM products_search', 'abc')"
+                " WHERE word ~ '^[[:alnum:]]+$' AND length(word) >= 3"
+            )
+            cursor.execute(
+                "INSERT INTO products_search_lexemes (lexeme) SELECT word"
+                " FROM ts_stat('SELECT document FROM products_search') WHERE left(word, 1) <> '~'"
+            )
             cursor.execute("ANALYZE products_search")
             cursor.execute("ANALYZE products_search_words")

@@ -259,6 +259,70 @@ def test_reindex_of_deleted_ids_drops_them(catalogue):
     assert index_rows() == 2
 
 
+def test_a_capped_search_keeps_the_newest_matches(catalogue, monkeypatch):
+    """More products match than a search considers: it keeps the newest ones
+    (highest id), matching anywhere and matching in the name alike."""
+    monkeypatch.setattr(search, "MAX_CANDIDATES", 3)
+    ani, snacks = catalogue["amplang"].vendor, catalogue["amplang"].category
+    named = [ProductFactory(name=f"Lempok Durian {i}", vendor=ani, category=snacks) for i in range(5)]
+    described = [
+        ProductFactory(name=f"Dodol {i}", description="Dengan lempok.", vendor=ani, category=snacks)
+        for i in range(4)
+    ]
+
+    found = search.candidates(["lempok"])
+
+    assert found.capped
+    assert found.name_all == sorted(p.pk for p in named[-3:])
+    assert found.ids == sorted({p.pk for p in named[-3:] + described[-3:]})
+
+
+# Products spread over several buckets of ids (2**16 each, see products.search
+# _postgresql): a match every few thousand ids, the newest far from the rest.
+SPREAD = [3, 4, 70_000, 70_001, 131_071, 131_072, 200_000, 262_143, 300_000, 450_000]
+
+
+@pytest.mark.backend("postgresql")
+@pytest.mark.parametrize(
+    "choices",
+    [
+        {},  # as the costs choose
+        {"POSTING_COST": 1e9, "MATCH_COST": 1e9},  # walks only
+        {"POSTING_COST": 1e9, "MATCH_COST": 1e9, "FIRST_WALK": 10, "MAX_STEPS": 2},
+        {"WALK_COST": 1e9},  # lookups only, of buckets when fewer matches are read
+        {"WALK_COST": 1e9, "MAX_BUCKETS": 1, "MAX_STEPS": 2},
+        {"WALK_COST": 1e9, "MAX_STEPS": 1},  # one lookup of every bucket
+    ],
+)
+def test_every_way_of_finding_the_newest_matches_finds_the_same(monkeypatch, choices):
+    """PostgreSQL finds a search's candidates in steps from the newest product
+    down, each a walk of the newest products or a GIN lookup (of some buckets
+    of ids, or of all): whichever steps are taken, the result is the same."""
+    monkeypatch.setattr(search, "MAX_CANDIDATES", 3)
+    vendor, category = VendorFactory(), CategoryFactory()
+    for pk in SPREAD:
+        ProductFactory(id=pk, name=f"Lempok Durian {pk}", vendor=vendor, category=category)
+        ProductFactory(
+            id=pk + 1_000, name=f"Dodol {pk}", description="Lempok.", vendor=vendor, category=category
+        )
+        ProductFactory(id=pk + 2_000, name=f"Durian {pk}", vendor=vendor, category=category)
+    for name, value in choices.items():
+        monkeypatch.setattr(search._postgresql, name, value)
+
+    one = search._backend().candidates(["lempok"])
+    two = search._backend().candidates(["durian", "lemp"])
+
+    def tier(rows, number):
+        return [pk for pk, t in rows if t == number]
+
+    newest_named = sorted(SPREAD, reverse=True)[:3]
+    assert tier(one, 0) == sorted([*SPREAD, *(pk + 1_000 for pk in SPREAD)], reverse=True)[:4]
+    assert sorted(tier(one, 3), reverse=True) == newest_named
+    assert tier(two, 0) == sorted(SPREAD, reverse=True)[:4]
+    assert sorted(tier(two, 3), reverse=True) == newest_named
+    assert tier(two, 1) == tier(two, 0)  # all have both words in the name
+
+
 @pytest.mark.backend("postgresql")
 def test_a_small_typo_still_finds_the_name_on_postgresql(catalogue):
     assert found("amplank") == {"Amplang Ikan Tenggiri"}
