@@ -199,8 +199,20 @@ class ProductFilter(django_filters.FilterSet):
             queryset = Product.objects.all()
         if data is None:
             data = QueryDict()
-        super().__init__(data, queryset.visible(), request=request, prefix=prefix)
+        super().__init__(data, queryset, request=request, prefix=prefix)
         self.fixed_category = category
+
+    @property
+    def queryset(self):
+        """The starting set under the visibility rule (built when first asked:
+        a page served by prepared queries never needs it)."""
+        if self._visible is None:
+            self._visible = self._starting_set.visible()
+        return self._visible
+
+    @queryset.setter
+    def queryset(self, queryset):
+        self._starting_set, self._visible = queryset, None
 
     # --- reading the parameters -------------------------------------------
 

@@ -15,7 +15,13 @@ QUERIES = [
     "a=%F0%9F%98%80&b=x%26y&page=",
     "cert=halal&page=5&q=kue",
 ]
-CHANGES = [{"page": 4}, {"page": None}, {"page": 1, "sort": "name"}, {"cert": ["sni", "bpom"]}, {"new": "v a"}]
+CHANGES = [
+    {"page": 4},
+    {"page": None},
+    {"page": 1, "sort": "name"},
+    {"cert": ["sni", "bpom"]},
+    {"new": "v a"},
+]
 
 
 @pytest.mark.parametrize("query", QUERIES)
@@ -25,7 +31,9 @@ def test_querystring_writes_what_djangos_tag_writes(query, changes):
     assert querystring(request, **changes) == django_querystring(None, request.GET, **changes)
 
 
-@pytest.mark.parametrize("value", ["", "amplang", "a" * 200, "a" * 201, "e\u0301" * 150, "kue " * 60, None, 12345])
+@pytest.mark.parametrize(
+    "value", ["", "amplang", "a" * 200, "a" * 201, "e\u0301" * 150, "kue " * 60, None, 12345]
+)
 @pytest.mark.parametrize("length", [20, 160, 200])
 def test_truncatechars_cuts_as_djangos_filter_does(value, length):
     assert fast_truncatechars(value, length) == truncatechars(value, length)
