@@ -1,7 +1,6 @@
 """Public catalogue pages. Views only wire requests to the QuerySet methods,
 the FilterSet (products.filters) and the cached aggregates (products.cache)."""
 
-from django.core.cache import cache as django_cache
 from django.http import Http404
 from django.utils.decorators import method_decorator
 from django.utils.safestring import mark_safe
@@ -133,12 +132,11 @@ class ProductDetailView(DetailView):
         # product pages: cached once per category, language and catalogue
         # version (as HTML: nothing to rebuild). On a miss the products'
         # pictures come in the same query as the product's own.
-        key = cache.key("category_cards", [product.category_id, get_language()])
-        newest = django_cache.get(key)
-        if newest is None:
-            rows = NEWEST_IN_CATEGORY.fetch(category_id=product.category_id)
-            newest = cards_of_rows(rows)
-            django_cache.set(key, newest)
+        newest = cache.get_or_compute(
+            "category_cards",
+            lambda: cards_of_rows(NEWEST_IN_CATEGORY.fetch(category_id=product.category_id)),
+            [product.category_id, get_language()],
+        )
         images = PICTURES_OF.fetch(product_id=product.pk)
         for image in images:
             image.product = product  # its alt text defaults to the product's name
@@ -188,11 +186,7 @@ class HomeView(TemplateView):
     template_name = "home.html"
 
     def get_context_data(self, **kwargs):
-        key = cache.key("home_cards", [get_language()])
-        rows = django_cache.get(key)
-        if rows is None:
-            rows = self.home_cards()
-            django_cache.set(key, rows)
+        rows = cache.get_or_compute("home_cards", self.home_cards, [get_language()])
         return super().get_context_data(
             category_tiles=category_tiles(),
             # HTML built and escaped by products.cards.card_html.

@@ -124,7 +124,12 @@ def _isolated_settings(settings, tmp_path):
     }
     from django.core.cache import cache
 
+    from products import cache as catalogue_cache
+    from umkm_directory import http
+
     cache.clear()
+    http._SEEN.clear()  # the page cache's marks of addresses asked once, kept per process
+    catalogue_cache._LOCAL.clear()  # the values this process read, kept per process
     yield
 
 

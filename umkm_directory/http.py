@@ -15,9 +15,10 @@ from what the page depends on, without rendering it:
 Computing it costs one cache read and no database query.
 
 The rendered page is also kept in the cache (compressed) under the same
-parts: a popular page is rendered once per catalogue version and language,
-whoever asks, and served from the cache as it was rendered. An edit retires
-it with the version, like every cached aggregate.
+parts but the version, which is stored with it: a popular page is rendered
+once per catalogue version and language, whoever asks, and served from the
+cache as it was rendered; an edit retires it (its version no longer the
+current one). The version and the page are read in one cache round trip.
 
 Pages are sent with
 ``Cache-Control: max-age=0, must-revalidate``: a browser keeps its copy but asks
@@ -41,8 +42,11 @@ from django.views.decorators.http import condition
 ETAG_SALT = "1"
 # Seconds a rendered page stays in the server's cache (the version retires it sooner).
 PAGE_CACHE_SECONDS = 10 * 60
-# What the page cache holds for an address asked once so far (cached_page).
-_SEEN = 1
+# Addresses this process has been asked for once (cached_page): a few bytes
+# each, forgotten in bulk past _SEEN_LIMIT. Kept by each process, not in the
+# shared cache: a hint, never needed by another process.
+_SEEN = set()
+_SEEN_LIMIT = 20_000
 # Seconds a browser may show a public page without asking again. 0: an edit
 # shows on the next request; the revalidation is a cheap 304.
 PUBLIC_MAX_AGE = 0
@@ -70,50 +74,55 @@ def _etag(request, *parts):
     return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
 
 
-def _catalogue_version():
-    """products.cache.version() (itself read once per request)."""
-    from products.cache import version  # umkm_directory wires products and vendors
+def _version_and_page(request):
+    """(the catalogue version, the cached copy of this page or None), read
+    together once per request (products.cache.version_and)."""
+    found = getattr(request, "_catalogue_page", None)
+    if found is None:
+        from products.cache import version_and  # umkm_directory wires products and vendors
 
-    return version()
+        key = "page:" + _etag(request)
+        version, values = version_and(key)
+        found = request._catalogue_page = (version, key, values.get(key))
+    return found
 
 
 def catalogue_etag(request, *args, **kwargs):
     """The ETag of a catalogue page: it changes with the catalogue version,
-    the path and query, and the language (computed once per request: it is
-    also the page's key in the page cache)."""
-    etag = getattr(request, "_catalogue_etag", None)
-    if etag is None:
-        etag = request._catalogue_etag = _etag(request, _catalogue_version())
-    return etag
+    the path and query, and the language."""
+    version, key, _stored = _version_and_page(request)
+    return _etag(request, version)
 
 
 def cached_page(view):
     """Serve a GET view's 200 page from the cache (see the module docstring).
 
-    A page is stored on its second request within PAGE_CACHE_SECONDS, not
-    its first: the first leaves a mark of a few bytes. Most addresses of a
-    long-tail catalogue are asked once (a deep page, a rare product, a
-    crawler's visit); compressing and storing each of those cost more than
-    rendering it and pushed the popular pages out of a bounded cache."""
+    A page is stored on the second request for it that this process
+    renders, not the first: the first leaves a mark in the process. Most
+    addresses of a long-tail catalogue are asked once (a deep page, a rare
+    product, a crawler's visit); compressing and storing each of those cost
+    more than rendering it and pushed the popular pages out of a bounded
+    cache."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if request.method != "GET":
             return view(request, *args, **kwargs)
-        key = "page:" + catalogue_etag(request)
-        stored = django_cache.get(key)
-        if stored is not None and stored != _SEEN:
-            content_type, body = stored
+        version, key, stored = _version_and_page(request)
+        if stored is not None and stored[0] == version:
+            _version, content_type, body = stored
             return HttpResponse(zlib.decompress(body), content_type=content_type)
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and callable(response.render):
             response.render()
         if response.status_code == 200 and not response.streaming and not response.cookies:
-            if stored is None:
-                django_cache.set(key, _SEEN, PAGE_CACHE_SECONDS)
+            if key not in _SEEN:
+                if len(_SEEN) >= _SEEN_LIMIT:
+                    _SEEN.clear()
+                _SEEN.add(key)
             else:
                 body = zlib.compress(response.content, 1)
-                django_cache.set(key, (response["Content-Type"], body), PAGE_CACHE_SECONDS)
+                django_cache.set(key, (version, response["Content-Type"], body), PAGE_CACHE_SECONDS)
         return response
 
     return wrapped

@@ -3,6 +3,7 @@ so cached counts are right on the next request; on local memory and Redis."""
 
 import pytest
 from django.core.cache import cache as django_cache
+from django.core.cache import caches
 from django.db import transaction
 from django.http import QueryDict
 
@@ -44,6 +45,22 @@ def test_get_or_compute_computes_once_per_version(any_cache):
     assert cache.get_or_compute("thing", compute) == {"total": 1}
     cache.bump()
     assert cache.get_or_compute("thing", compute) == {"total": 2}
+
+
+def test_a_value_read_once_is_kept_by_the_process_until_the_version_moves(any_cache, monkeypatch):
+    """The few values every page asks (tree, districts, counts) are asked of
+    the shared cache once per process and version, not on every request."""
+    cache.get_or_compute("tree", lambda: ["makanan", "kerajinan"])
+    cache._LOCAL.clear()  # as in another process: only the shared cache has it
+    reads = []
+    backend = caches["default"]
+    get = backend.get
+    monkeypatch.setattr(backend, "get", lambda *args, **kwargs: reads.append(args) or get(*args, **kwargs))
+    assert cache.get_or_compute("tree", lambda: ["not computed again"]) == ["makanan", "kerajinan"]
+    assert cache.get_or_compute("tree", lambda: ["not computed again"]) == ["makanan", "kerajinan"]
+    assert len([key for key, *rest in reads if "tree" in key]) == 1
+    cache.bump()  # an edit, in any process: the next request reads new keys
+    assert cache.get_or_compute("tree", lambda: ["makanan"]) == ["makanan"]
 
 
 def test_a_lost_version_key_never_comes_back_to_an_old_number(any_cache):
