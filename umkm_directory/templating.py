@@ -25,6 +25,7 @@ What the templates get besides their context:
 Django's backend adds ``request``, ``csrf_input`` and ``csrf_token``.
 """
 
+import functools
 from collections.abc import Iterable
 from urllib.parse import urlencode
 
@@ -136,7 +137,11 @@ def querystring(request, **changes):
 def other_languages():
     """The languages the switch offers: every configured one but the active one,
     as (code, name in that language)."""
-    active = translation.get_language()
+    return _other_languages(translation.get_language())
+
+
+@functools.cache
+def _other_languages(active):
     return [
         (code, translation.get_language_info(code)["name_local"])
         for code, _name in settings.LANGUAGES

@@ -1,8 +1,9 @@
 """Template helpers for the public catalogue: prices, absolute links,
 WhatsApp links and JSON-LD. Presentation only: no queries."""
 
+import functools
 import json
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from django import template
 from django.conf import settings
@@ -15,7 +16,7 @@ register = template.Library()
 
 # Same escapes as Django's json_script: the JSON cannot close the <script>
 # element it sits in, whatever a vendor writes in a product description.
-_JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
+_JSON_SCRIPT_ESCAPES = {">": "\\u003E", "<": "\\u003C", "&": "\\u0026"}
 
 
 # The thousands separator of each language, read once: Django's
@@ -62,7 +63,18 @@ def number(value):
 
 def absolute_url(url):
     """``url`` (a path, or already absolute) as an absolute address on SITE_URL."""
-    return urljoin(settings.SITE_URL + "/", str(url or ""))
+    url = str(url or "")
+    if url.startswith("/") and not url.startswith("//"):
+        # What urljoin() gives for a path from the root (a few times cheaper).
+        return _origin(settings.SITE_URL) + url
+    return urljoin(settings.SITE_URL + "/", url)
+
+
+@functools.cache
+def _origin(site_url):
+    """The scheme and host of ``site_url`` (a path from the root replaces its path)."""
+    parts = urlsplit(site_url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @register.filter(name="absolute")
@@ -85,5 +97,8 @@ def wa_link(number, text=""):
 @register.simple_tag
 def jsonld(data):
     """A ``<script type="application/ld+json">`` element, escaped like json_script."""
-    payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).translate(_JSON_SCRIPT_ESCAPES)
+    payload = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
+    # str.replace(): several times faster than str.translate() on a long description.
+    for character, escaped in _JSON_SCRIPT_ESCAPES.items():
+        payload = payload.replace(character, escaped)
     return format_html('<script type="application/ld+json">{}</script>', mark_safe(payload))  # noqa: S308
