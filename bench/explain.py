@@ -175,10 +175,18 @@ def main():
             sql = query["sql"]
             shown = sql[:600] + (" …" if len(sql) > 600 else "")
             print(f"\n### query {number} ({seconds * 1000:.1f} ms)\n{shown}")
-            if not sql.lstrip().upper().startswith("SELECT"):
+            verb = sql.lstrip().split(None, 1)[0].upper()
+            if verb not in ("SELECT", "EXECUTE"):
                 continue
             with connection.cursor() as cursor:
                 if connection.vendor == "postgresql":
+                    if verb == "EXECUTE":
+                        # A statement prepared on this connection
+                        # (umkm_directory.prepared): show its text too.
+                        name = sql.split()[1]
+                        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
+                        text = " ".join(cursor.fetchone()[0].split())
+                        print(f"  = {text[:600]}" + (" …" if len(text) > 600 else ""))
                     cursor.execute(f"{explain} {sql}")
                     print("\n".join("    " + row[0] for row in cursor.fetchall()))
                     continue

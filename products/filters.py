@@ -493,11 +493,11 @@ class ProductFilter(django_filters.FilterSet):
     @property
     def capped(self):
         """True when the search text matches more products than a search
-        considers: the counts are then a lower bound ("1.000+")."""
+        considers: the counts are then a lower bound ("612+")."""
         return self._aggregates.get("capped", False)
 
     def count_label(self):
-        """The number of results for the page: "1.234", or "1.000+" when capped."""
+        """The number of results for the page: "1.234", or "612+" when capped."""
         return number(self.count()) + ("+" if self.capped else "")
 
     def facets(self):
