@@ -157,6 +157,16 @@ def make_urls(env, workdir, rng, count):
     by_district = dict(visible.values_list("vendor__district__slug").annotate(n=Count("pk")).order_by())
     district_pages = {slug: -(-n // per_page) for slug, n in by_district.items() if n}
     all_pages = -(-total // per_page)
+    # The flag filters (a certification, export-ready, in stock), each with its real page count.
+    flag_filters = {
+        (f"cert={code}" if code in certs else f"{code}=1"): visible.filter(**lookup).count()
+        for code, lookup in [
+            *((c, {c: True}) for c in certs),
+            ("export_ready", {"export_ready": True}),
+            ("in_stock", {"availability": "ready"}),
+        ]
+    }
+    flag_pages = {query: -(-n // per_page) for query, n in flag_filters.items() if n}
     log(f"  {all_pages} catalogue pages; largest category {max(category_pages.values())} pages")
 
     def page_in(pages):
@@ -169,15 +179,19 @@ def make_urls(env, workdir, rng, count):
     def browse_url():
         params = {"sort": rng.choice(sorts)}
         kind = rng.random()
-        if kind < 0.5:
+        if kind < 0.45:
             slug = rng.choice(list(category_pages))
             page = page_in(category_pages[slug])
             path = f"/categories/{slug}/?"
-        elif kind < 0.75:
+        elif kind < 0.7:
             slug = rng.choice(list(district_pages))
             params["district"] = slug
             page = page_in(district_pages[slug])
             path = "/products/?"
+        elif kind < 0.85:
+            query = rng.choice(list(flag_pages))
+            page = page_in(flag_pages[query])
+            path = f"/products/?{query}&"
         else:
             page = page_in(all_pages)
             path = "/products/?"
@@ -327,8 +341,9 @@ def main():
     else:
         database_url = prepare_database(args, workdir)
     env = server_env(args, database_url, workdir)
+    # A reused database gets the migrations added since it was seeded.
+    manage(env, "migrate", "--verbosity", "0")
     if not args.reuse:
-        manage(env, "migrate", "--verbosity", "0")
         log(f"seeding {args.products} products on {args.db}…")
         started = time.perf_counter()
         manage(env, "seed_demo", "--products", str(args.products), "--seed", str(args.seed))
