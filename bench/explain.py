@@ -77,6 +77,8 @@ def standard_urls():
         ("district price_asc p200", "/products/?district=balikpapan-utara&sort=price_asc&page=200"),
         ("top category + district p200", f"/categories/{top}/?district=balikpapan-utara&sort=name&page=200"),
         ("cert filter", "/products/?cert=bpom&in_stock=1"),
+        ("cert filter p200", "/products/?cert=bpom&in_stock=1&page=200"),
+        ("rare flags by price p100", "/products/?cert=sni&export_ready=1&sort=price_asc&page=100"),
         ("product detail", f"/products/{product}/"),
         ("vendor detail", f"/vendors/{vendor}/"),
     ]
