@@ -33,6 +33,7 @@ PROJECT_VARIABLES = {
     "BIND",
     "PORT",
     "CONN_MAX_AGE",
+    "CONN_HEALTH_CHECKS",
     "CACHE_KEY_PREFIX",
     "LOG_LEVEL",
 }
