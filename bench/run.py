@@ -99,7 +99,7 @@ def make_urls(env, workdir, rng, count):
     django.setup()
     from django.db import connection
 
-    from products.models import Category, Certification, Product
+    from products.models import Availability, Category, Certification, Product
     from vendors.models import District, Vendor
 
     # Fresh statistics after a bulk load: without them PostgreSQL plans the
@@ -163,7 +163,7 @@ def make_urls(env, workdir, rng, count):
         for code, lookup in [
             *((c, {c: True}) for c in certs),
             ("export_ready", {"export_ready": True}),
-            ("in_stock", {"availability": "ready"}),
+            ("in_stock", {"availability": Availability.READY}),
         ]
     }
     flag_pages = {query: -(-n // per_page) for query, n in flag_filters.items() if n}

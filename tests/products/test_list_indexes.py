@@ -66,7 +66,6 @@ def plan(query, sort):
             cursor.execute("SET LOCAL enable_sort = off")
             cursor.execute("SET LOCAL enable_incremental_sort = off")
             cursor.execute("SET LOCAL enable_seqscan = off")
-        return queryset.explain()
     return queryset.explain()
 
 
