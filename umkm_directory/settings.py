@@ -149,7 +149,7 @@ DATABASES = {
         # On by default: a connection broken by a database restart is
         # replaced before a request uses it, so no visitor sees an error after
         # the database returns (tests/test_health.py). The check costs a round
-        # trip a request (~10 % of a product page on PostgreSQL,
+        # trip a request (~5 % of a product page on PostgreSQL,
         # docs/performance.md); CONN_HEALTH_CHECKS=0 trades it for one
         # friendly 503 per worker after each database restart.
         conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
