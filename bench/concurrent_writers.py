@@ -26,9 +26,9 @@ import random
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _setup import django_setup
+
 OWNED_PRODUCTS = 3  # products each writer keeps updating
 
 
@@ -45,11 +45,7 @@ def parse_args(argv=None):
 
 def setup_django(database_url):
     os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "umkm_directory.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    django_setup(quiet=False)
 
 
 def prepare(writers):

@@ -16,20 +16,9 @@ docs/performance.md.
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def setup():
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "umkm_directory.settings")
-    os.environ.setdefault("LOG_LEVEL", "ERROR")
-    import django
-
-    django.setup()
+from _setup import django_setup
 
 
 def standard_urls():
@@ -134,7 +123,7 @@ def main():
     )
     args = parser.parse_args()
     os.environ.setdefault("ALLOWED_HOSTS", "localhost")
-    setup()
+    django_setup()
 
     from django.core.cache import cache
     from django.db import connection

@@ -37,6 +37,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
+from _setup import django_setup
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 LUA = Path(__file__).with_name("rotate.lua")
@@ -92,11 +94,7 @@ def manage(env, *argv, **kwargs):
 def make_urls(env, workdir, rng, count):
     """Write one file of paths per workload, drawn from the seeded data."""
     os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "umkm_directory.settings")
-    import django
-
-    django.setup()
+    django_setup(quiet=False)
     from django.db import connection
 
     from products.models import Availability, Category, Certification, Product

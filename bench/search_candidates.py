@@ -20,20 +20,9 @@ import argparse
 import os
 import random
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def setup():
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "umkm_directory.settings")
-    os.environ.setdefault("LOG_LEVEL", "ERROR")
-    import django
-
-    django.setup()
+from _setup import django_setup
 
 
 def known_words():
@@ -141,7 +130,7 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--slowest", type=int, default=8, help="list this many slowest texts")
     args = parser.parse_args()
-    setup()
+    django_setup()
     report(per_kind=args.per_kind, seed=args.seed, slowest=args.slowest)
 
 

@@ -21,7 +21,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _setup import django_setup
 
 
 def main():
@@ -33,13 +33,8 @@ def main():
     parser.add_argument("--top", type=int, default=12)
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "umkm_directory.settings")
-    os.environ.setdefault("LOG_LEVEL", "ERROR")
     os.environ["CACHE_KEY_PREFIX"] = f"sql-time-{secrets.token_hex(4)}"
-    import django
-
-    django.setup()
+    django_setup()
     from django.db import connection
     from django.test import Client
 
