@@ -148,13 +148,16 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
         # On by default: a connection broken by a database restart is
         # replaced before a request uses it, so no visitor sees an error after
-        # the database returns (tests/test_health.py). The check costs a round
-        # trip a request (~5 % of a product page on PostgreSQL,
-        # docs/performance.md); CONN_HEALTH_CHECKS=0 trades it for one
-        # friendly 503 per worker after each database restart.
+        # the database returns (tests/test_health.py). On PostgreSQL the check
+        # is a poll of the socket, no round trip (umkm_directory/postgresql);
+        # CONN_HEALTH_CHECKS=0 trades it for one friendly 503 per worker after
+        # each database restart.
         conn_health_checks=env_bool("CONN_HEALTH_CHECKS", True),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with a health check that costs no round trip.
+    DATABASES["default"]["ENGINE"] = "umkm_directory.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A web server with many readers and an occasional writer: WAL lets
     # readers go on during a write; IMMEDIATE takes the write lock when a
