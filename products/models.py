@@ -1,3 +1,4 @@
+import json
 from collections import namedtuple
 
 from django.core.exceptions import ValidationError
@@ -168,6 +169,33 @@ CARD_COLUMNS = (
 COVER_COLUMNS = ("image", "width", "height", "renditions")
 
 
+class PicturesJSON(models.Expression):
+    """A product's pictures as one JSON text, a list of rows ``[id, image,
+    width, height, alt, position, renditions]`` (in no particular order), or
+    ``[]``: a correlated sub-select per product row, written for each
+    database (SQLite's json_group_array, PostgreSQL's json_agg).
+    ProductQuerySet.with_pictures() adds it, Product.gallery reads it."""
+
+    COLUMNS = "i.id, i.image, i.width, i.height, i.alt, i.position"
+
+    def __init__(self):
+        super().__init__(output_field=models.TextField())
+
+    def _sql(self, compiler, connection, aggregate):
+        table = connection.ops.quote_name(ProductImage._meta.db_table)
+        product = connection.ops.quote_name(compiler.query.base_table)
+        # Names quoted by the database's own rules; no value is part of the text.
+        return f"(SELECT {aggregate} FROM {table} i WHERE i.product_id = {product}.id)", []  # noqa: S608
+
+    def as_sql(self, compiler, connection):
+        aggregate = f"COALESCE(json_group_array(json_array({self.COLUMNS}, json(i.renditions))), '[]')"
+        return self._sql(compiler, connection, aggregate)
+
+    def as_postgresql(self, compiler, connection):
+        aggregate = f"COALESCE(json_agg(json_build_array({self.COLUMNS}, i.renditions)), '[]')::text"
+        return self._sql(compiler, connection, aggregate)
+
+
 class ProductQuerySet(models.QuerySet):
     def visible(self):
         """THE rule of what the public may see: a published product of an
@@ -181,14 +209,21 @@ class ProductQuerySet(models.QuerySet):
         probes the vendors or the categories to apply it."""
         return self.filter(status=Status.PUBLISHED, vendor_active=True, category_visible=True)
 
-    def card_rows(self):
+    def card_rows(self, *extra):
         """The products as the rows a product card is written from
         (products.cards.CardRow): their own columns, the vendor's name and
         flag, the district's name and the cover picture's columns, in one
-        query (the cover by a sub-select per row on the pictures' index)."""
+        query (the cover by a sub-select per row on the pictures' index),
+        then the ``extra`` fields or annotations, if any."""
         covers = ProductImage.objects.filter(product_id=OuterRef("pk")).order_by("position", "id")
         annotations = {f"cover_{name}": Subquery(covers.values(name)[:1]) for name in COVER_COLUMNS}
-        return self.annotate(**annotations).values_list(*CARD_COLUMNS, *annotations)
+        return self.annotate(**annotations).values_list(*CARD_COLUMNS, *annotations, *extra)
+
+    def with_pictures(self):
+        """The products with their pictures read in the same query (one
+        sub-select a product on the pictures' index): ``product.gallery``
+        then needs no query of its own. For a page showing one product."""
+        return self.annotate(pictures_json=PicturesJSON())
 
     def editable_by(self, user):
         """Products this user may edit: all for curators, their vendors' for vendor accounts."""
@@ -418,6 +453,23 @@ class Product(models.Model):
     def certifications(self):
         """The certifications this product holds, as Certification members."""
         return [c for c in Certification if getattr(self, c.value)]
+
+    @property
+    def gallery(self):
+        """The product's pictures in their order (the cover first), as
+        ProductImage rows: from the column ``with_pictures()`` added to the
+        query that loaded this product when it did (no query), else read."""
+        text = getattr(self, "pictures_json", None)
+        if text is None:
+            return list(self.images.order_by("position", "id"))
+        rows = sorted(json.loads(text), key=lambda row: (row[5], row[0]))  # position, id
+        return [
+            ProductImage(
+                id=pk, product=self, image=image, width=width, height=height, alt=alt,
+                position=position, renditions=renditions or {},
+            )
+            for pk, image, width, height, alt, position, renditions in rows
+        ]  # fmt: skip
 
     @property
     def cover(self):

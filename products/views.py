@@ -15,7 +15,7 @@ from umkm_directory.prepared import PreparedQuery
 from . import cache
 from .cards import cards_of_rows
 from .filters import SORT_CHOICES, ProductFilter
-from .models import Availability, Category, Product, ProductImage
+from .models import Availability, Category, Product
 from .templatetags.catalogue import absolute_url
 
 RELATED_PRODUCTS = 8
@@ -91,14 +91,15 @@ class CategoryProductListView(ProductListView):
         return super().get(request, *args, **kwargs)
 
 
-# The product page's two lookups, compiled once per process (umkm_directory.prepared).
+# The product page's lookup, its pictures included, compiled once per
+# process (umkm_directory.prepared).
 PRODUCT_BY_SLUG = PreparedQuery(
     lambda slug: (
-        Product.objects.visible().select_related("vendor__district", "category__parent").filter(slug=slug)
+        Product.objects.visible()
+        .select_related("vendor__district", "category__parent")
+        .with_pictures()
+        .filter(slug=slug)
     )
-)
-PICTURES_OF = PreparedQuery(
-    lambda product_id: ProductImage.objects.filter(product_id=product_id).order_by("position", "id")
 )
 # The cards of a category's newest products (the product page's related
 # products; one more than shown, the product itself may be among them).
@@ -114,9 +115,9 @@ NEWEST_IN_CATEGORY = PreparedQuery(
 
 @method_decorator(conditional_page(), name="dispatch")
 class ProductDetailView(DetailView):
-    """/products/<slug>/: one visible product with its vendor and category,
-    its pictures, and related products: the cards of the category's newest
-    ones, cached per category (three queries on a miss, two after)."""
+    """/products/<slug>/: one visible product with its vendor, category and
+    pictures (one query), and related products: the cards of the category's
+    newest ones, cached per category (one more query on a miss)."""
 
     template_name = "products/product_detail.html"
 
@@ -137,9 +138,7 @@ class ProductDetailView(DetailView):
             lambda: cards_of_rows(NEWEST_IN_CATEGORY.fetch(category_id=product.category_id)),
             [product.category_id, get_language()],
         )
-        images = PICTURES_OF.fetch(product_id=product.pk)
-        for image in images:
-            image.product = product  # its alt text defaults to the product's name
+        images = product.gallery  # read with the product (with_pictures())
         related = [card for pk, card in newest if pk != product.pk][:RELATED_PRODUCTS]
         url = absolute_url(product.get_absolute_url())
         return super().get_context_data(

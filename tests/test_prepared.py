@@ -61,10 +61,20 @@ def test_ordering_and_several_rows():
     assert [image.position for image in pictures.fetch(product_id=product.pk)] == [0, 1, 2]
 
 
+def test_annotations_come_as_attributes_of_the_instances():
+    product = ProductFactory(slug="amplang")
+    ProductFactory(slug="tanpa-foto")
+    ProductImage.objects.bulk_create(
+        ProductImage(product=product, image=f"p{n}.jpg", width=640, height=480, position=n) for n in (1, 0)
+    )
+    counted = PreparedQuery(lambda slug: Product.objects.filter(slug=slug).annotate(n=Count("images")))
+    assert [(p.slug, p.n) for p in counted.fetch(slug="amplang")] == [("amplang", 2)]
+    assert [(p.slug, p.n) for p in counted.fetch(slug="tanpa-foto")] == [("tanpa-foto", 0)]
+
+
 @pytest.mark.parametrize(
     "build",
     [
-        lambda slug: Product.objects.filter(slug=slug).annotate(n=Count("images")),
         lambda slug: Product.objects.filter(slug=slug).prefetch_related(Prefetch("images")),
         lambda slug: Product.objects.filter(slug=slug).values("name"),
         lambda slug: Product.objects.filter(name=slug, slug=slug),  # the value twice

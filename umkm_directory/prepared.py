@@ -12,9 +12,9 @@ only its values, can be compiled once:
 The QuerySet is built once with a placeholder for each value; the placeholder
 is found among the compiled SQL's parameters and swapped for the real value
 on each call. Rows become model instances exactly as QuerySet iteration
-makes them (Django's ModelIterable: ``from_db`` and the related populators),
-or, for a ``values_list()`` QuerySet, tuples with Django's converters applied
-(annotations allowed there). Only plain lookups on text or integer values
+makes them (Django's ModelIterable: ``from_db`` and the related populators,
+annotations set as attributes), or, for a ``values_list()`` QuerySet, tuples
+with Django's converters applied. Only plain lookups on text or integer values
 are supported, no prefetch_related; a shape this class cannot prepare raises
 at first use, in tests.
 
@@ -74,7 +74,6 @@ class PreparedQuery:
         if (
             queryset._prefetch_related_lookups
             or queryset._known_related_objects
-            or (queryset.query.annotations and not rows)
             or (queryset._fields is not None and not rows)
         ):
             raise ValueError("PreparedQuery takes plain model lookups or values_list() only")
@@ -117,6 +116,7 @@ class PreparedQuery:
             "end": end,
             "init_list": [column[0].target.attname for column in compiler.select[start:end]],
             "populators": get_related_populators(klass_info, compiler.select, using),
+            "annotations": list(compiler.annotation_col_map.items()),
         }
 
     def fetch(self, using="default", *, shape=_NO_SHAPE, limit=None, offset=0, **values):
@@ -165,6 +165,8 @@ class PreparedQuery:
             obj = model.from_db(using, init_list, row[start:end])
             for populator in compiled["populators"]:
                 populator.populate(row, obj)
+            for attribute, position in compiled["annotations"]:
+                setattr(obj, attribute, row[position])
             objects.append(obj)
         return objects
 

@@ -158,6 +158,15 @@ def product_cards(ids):
     return Markup(cards_html(ids))  # noqa: S704
 
 
+def product_cards_of_rows(rows):
+    """The cards of rows of Product.objects.card_rows() (products.cards), as
+    HTML: for a view that read its page's cards in its own query."""
+    from products.cards import cards_of_rows
+
+    # HTML built (and escaped) by products.cards.card_html.
+    return Markup("".join(html for _pk, html in cards_of_rows(rows)))  # noqa: S704
+
+
 def environment(**options):
     from products.cards import picture_html
     from products.templatetags import catalogue
@@ -175,6 +184,7 @@ def environment(**options):
         language=translation.get_language,
         other_languages=other_languages,
         product_cards=product_cards,
+        product_cards_of_rows=product_cards_of_rows,
         picture=picture_html,
         SITE_NAME=settings.SITE_NAME,
         CITY_NAME=settings.CITY_NAME,

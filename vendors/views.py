@@ -65,28 +65,29 @@ class VendorListView(StrictPageMixin, ListView):
 
 
 # The vendor page's two queries, compiled once per process (umkm_directory.prepared):
-# the vendor, and a page of its visible products' ids, each row carrying
-# their total (a window count) so the page needs no COUNT of its own.
+# the vendor, and the cards of one page of its visible products, each row
+# carrying their total (a window count) so the page needs no COUNT of its own.
 VENDOR_BY_SLUG = PreparedQuery(
     lambda slug: Vendor.objects.active().select_related("district").filter(slug=slug)
 )
 _products = Vendor.products.rel.related_model  # the vendors app does not import products
-PRODUCT_IDS_OF = PreparedQuery(
+PRODUCT_CARDS_OF = PreparedQuery(
     lambda vendor_id: (
         _products.objects.visible()
         .filter(vendor_id=vendor_id)
         .order_by("-created_at", "-id")
         .annotate(total=Window(Count("id")))
-        .values_list("pk", "total")
+        .card_rows("total")
     )
 )
 
 
 @method_decorator(conditional_page(), name="dispatch")
 class VendorDetailView(DetailView):
-    """/vendors/<slug>/: one active vendor and its visible products, in three
-    queries: the vendor, the ids of one page of its products carrying their
-    total (a window count), and their cards (asked by the template)."""
+    """/vendors/<slug>/: one active vendor and its visible products, in two
+    queries: the vendor, and the card rows of one page of its products
+    carrying their total (a window count; a vendor's products are a few
+    dozen, so the rows before a deep page cost little)."""
 
     template_name = "vendors/vendor_detail.html"
 
@@ -99,13 +100,14 @@ class VendorDetailView(DetailView):
     def get_context_data(self, **kwargs):
         number = page_number(self.request)
         per_page = VENDOR_PRODUCTS_PER_PAGE
-        rows = PRODUCT_IDS_OF.fetch(vendor_id=self.object.pk, limit=per_page, offset=(number - 1) * per_page)
+        offset = (number - 1) * per_page
+        rows = PRODUCT_CARDS_OF.fetch(vendor_id=self.object.pk, limit=per_page, offset=offset)
         if not rows and number > 1:
             raise Http404(_("Halaman ini tidak ada."))
-        ids = [pk for pk, _total in rows]
-        paginator = KnownCountPaginator(ids, per_page, count=rows[0][1] if rows else 0)
+        cards = [row[:-1] for row in rows]  # the card's columns, the total last
+        paginator = KnownCountPaginator(cards, per_page, count=rows[0][-1] if rows else 0)
         page = paginator.page(number)
-        page.object_list = ids
+        page.object_list = cards
         page_url = settings.SITE_URL + self.object.get_absolute_url()
         message = _("Halo %(vendor)s, saya menemukan usaha Anda di %(site)s: %(url)s") % {
             "vendor": self.object.name,
@@ -115,7 +117,7 @@ class VendorDetailView(DetailView):
         return super().get_context_data(
             page_url=page_url,
             whatsapp_message=message,
-            product_list=ids,
+            product_rows=cards,
             page_obj=page,
             paginator=paginator,
             page_range=paginator.get_elided_page_range(number, on_each_side=1, on_ends=1),

@@ -83,3 +83,39 @@ def test_defaults_for_a_new_product_are_safe():
     assert product.status == Status.DRAFT
     assert product.availability == Availability.READY
     assert product.featured is False
+
+
+def test_with_pictures_reads_a_products_pictures_in_the_same_query(django_assert_num_queries):
+    from products.models import ProductImage
+
+    product = ProductFactory(slug="amplang", name="Amplang")
+    ProductFactory(slug="tanpa-foto")
+    renditions = {"source": "p1.jpg", "widths": [{"width": 320, "height": 240, "name": "p1-320.webp"}]}
+    # Rows only: bulk_create skips the processing of a real upload.
+    ProductImage.objects.bulk_create(
+        [
+            ProductImage(product=product, image="p2.jpg", width=800, height=600, position=2, alt="Bungkus"),
+            ProductImage(
+                product=product, image="p1.jpg", width=640, height=480, position=1, renditions=renditions
+            ),
+            ProductImage(product=product, image="p0.jpg", width=640, height=480, position=1),
+        ]
+    )
+    expected = list(product.images.order_by("position", "id"))
+
+    with django_assert_num_queries(1):
+        found = Product.objects.with_pictures().get(slug="amplang")
+        gallery = found.gallery
+        # In their order (position, then id), with every column a page shows.
+        assert [image.pk for image in gallery] == [image.pk for image in expected]
+        assert [(i.image.name, i.width, i.height, i.alt, i.position) for i in gallery] == [
+            (i.image.name, i.width, i.height, i.alt, i.position) for i in expected
+        ]
+        assert gallery[0].renditions == renditions and gallery[1].renditions == {}
+        assert [image.alt_text for image in gallery] == ["Amplang", "Amplang", "Bungkus"]  # no query
+    with django_assert_num_queries(1):
+        assert Product.objects.with_pictures().get(slug="tanpa-foto").gallery == []
+
+    # Without with_pictures() the gallery is read when asked.
+    with django_assert_num_queries(2):
+        assert [image.pk for image in Product.objects.get(slug="amplang").gallery] == [i.pk for i in expected]

@@ -491,7 +491,7 @@ def _grow_catalogue(n):
         ("/products/", 8),
         ("/products/?q=produk&category=tumbuh&cert=halal&sort=price_asc&page=1", 8),
         ("/categories/tumbuh/?in_stock=1&district=balikpapan-kota", 8),
-        ("/products/produk-detail-uji/", 3),
+        ("/products/produk-detail-uji/", 2),
     ],
 )
 def test_query_count_is_small_and_constant(client, catalogue, url, budget, django_assert_max_num_queries):

@@ -122,7 +122,7 @@ def _queries(client, url):
 
 
 @pytest.mark.parametrize(
-    ("url", "budget"), [("/vendors/rotan-lamaru/", 3), ("/vendors/?district=balikpapan-timur", 3)]
+    ("url", "budget"), [("/vendors/rotan-lamaru/", 2), ("/vendors/?district=balikpapan-timur", 3)]
 )
 def test_vendor_pages_need_few_queries_whatever_their_size(client, vendors, url, budget):
     category = CategoryFactory()
