@@ -18,7 +18,7 @@ per process, umkm_directory.prepared) for all of them. Templates call
 
 from collections import namedtuple
 
-from django.utils.translation import get_language
+from django.utils.translation import get_language, override
 from markupsafe import Markup, escape
 
 from umkm_directory.links import slug_url
@@ -33,22 +33,18 @@ from .templatetags.catalogue import thousand_separator
 CardRow = namedtuple("CardRow", [name.replace("__", "_") for name in CARD_COLUMNS] + ["cover"])
 
 
-def picture_html(image, alt=None, sizes="100vw", variant="", loading="lazy"):
+def picture_html(image, alt=None, sizes="100vw", variant="", loading="lazy", language=None):
     """A product picture, or a placeholder when ``image`` is None.
 
     image: a ProductImage or a Picture; alt: the image's own alt text by
     default, "" for a decorative image; variant: "thumb" for the square
-    thumbnail; loading: "eager" for the first picture of a page. No query and
+    thumbnail; loading: "eager" for the first picture of a page; language:
+    the placeholder's (the active one by default). No query and
     no storage call: rendition names and sizes are kept on the image row.
     Give img a CSS "max-width: 100%; height: auto" so width/height only set
     the aspect ratio."""
     if image is None:
-        thumb = variant == "thumb"
-        return Markup(  # noqa: S704 - every value below goes through escape()
-            f'<img src="{escape(static_url("img/placeholder.svg"))}" width="{160 if thumb else 640}"'
-            f' height="{160 if thumb else 480}" alt="{escape(gettext("Belum ada foto"))}"'
-            f' class="picture{" picture--thumb" if thumb else ""} picture--placeholder">'
-        )
+        return _placeholder(language or get_language(), variant == "thumb")
     text = escape(image.alt_text if alt is None else alt)
     if variant == "thumb":
         size = int(image.thumbnail_size)
@@ -64,6 +60,24 @@ def picture_html(image, alt=None, sizes="100vw", variant="", loading="lazy"):
         f'<img src="{escape(image.src_url)}"{responsive} width="{int(image.src_width)}"'
         f' height="{int(image.src_height)}" {load} decoding="async" alt="{text}" class="picture">'
     )
+
+
+_PLACEHOLDERS = {}
+
+
+def _placeholder(language, thumb):
+    """The placeholder of a product without pictures, built once per language
+    and size (a list of new products shows a dozen)."""
+    found = _PLACEHOLDERS.get((language, thumb))
+    if found is None:
+        with override(language):
+            alt = escape(gettext("Belum ada foto"))
+        found = _PLACEHOLDERS[language, thumb] = Markup(  # noqa: S704 - every value below goes through escape()
+            f'<img src="{escape(static_url("img/placeholder.svg"))}" width="{160 if thumb else 640}"'
+            f' height="{160 if thumb else 480}" alt="{alt}"'
+            f' class="picture{" picture--thumb" if thumb else ""} picture--placeholder">'
+        )
+    return found
 
 
 CARD_SIZES = "(min-width: 72rem) 14rem, (min-width: 40rem) 30vw, 46vw"
@@ -111,9 +125,10 @@ def card_html(card, language=None):
     availability = labels.get(card.availability, "")
     url = slug_url("products:detail", card.slug)
     price = f"Rp {int(card.price):,}".replace(",", labels["separator"])  # as the rupiah filter writes it
+    picture = picture_html(card.cover, alt=card.name, sizes=CARD_SIZES, language=language)
     return Markup(  # noqa: S704 - every value below goes through escape() or is markup built here
         f'<li class="card"><a class="card__link" href="{escape(url)}">'
-        f'<span class="card__media">{picture_html(card.cover, alt=card.name, sizes=CARD_SIZES)}</span>'
+        f'<span class="card__media">{picture}</span>'
         '<span class="card__body">'
         f'<span class="card__name">{escape(card.name)}</span>'
         f'<span class="card__price"><span class="nowrap">{escape(price)}</span>{unit}</span>'

@@ -179,6 +179,19 @@ class ProductFilterForm(forms.Form):
         return cleaned
 
 
+class _SharedFields(dict):
+    """A form's fields, shared by its instances instead of deep-copied for
+    each (Django copies them so that an instance may change its own; the
+    catalogue's form never does, and the copy of its eleven fields cost more
+    than the rest of reading the parameters)."""
+
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
+ProductFilterForm.base_fields = _SharedFields(ProductFilterForm.base_fields)
+
+
 class ProductFilter(django_filters.FilterSet):
     """The visible products filtered by the catalogue's GET parameters.
 
@@ -201,6 +214,11 @@ class ProductFilter(django_filters.FilterSet):
             data = QueryDict()
         super().__init__(data, queryset, request=request, prefix=prefix)
         self.fixed_category = category
+
+    def get_form_class(self):
+        # No filter is declared (the form is the whole interface): the form
+        # class itself, not the new subclass django-filter builds per request.
+        return self._meta.form
 
     @property
     def queryset(self):
