@@ -108,9 +108,12 @@ def test_catalogue_pages_need_at_most_8_queries_and_3_once_counted(client, shop,
 
 
 @pytest.mark.parametrize("url", DETAIL)
-def test_product_and_vendor_pages_need_at_most_3_queries(client, shop, url):
+def test_product_and_vendor_pages_need_at_most_2_queries(client, shop, url):
+    # Issue 5 allows 3; the product with its pictures is one query, the
+    # related cards (cached per category) the other; the vendor, then its
+    # page of cards with their total.
     django_cache.clear()
-    assert queries(client, url) <= 3
+    assert queries(client, url) <= 2
 
 
 @pytest.mark.parametrize("url", CATALOGUE + DETAIL + OTHER)
