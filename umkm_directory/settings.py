@@ -112,7 +112,9 @@ TEMPLATES = [
     # The public pages (templates/): Jinja2, several times faster to render
     # than Django's templates on the site's hot path (umkm_directory/templating.py).
     {
-        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        # Django's Jinja2 backend, the templates compiled once per language.
+        "BACKEND": "umkm_directory.templating.Jinja2",
+        "NAME": "jinja2",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": False,
         "OPTIONS": {

@@ -7,6 +7,11 @@ response; Jinja2 compiles a template to Python and renders the same page
 several times faster (docs/performance.md). The admin, the forms' widgets and
 django-axes' lockout page keep Django's templates (second engine).
 
+The templates are compiled once per language (``Jinja2`` below, the backend
+settings.TEMPLATES names): a fixed string ``_("Beranda")`` is translated when
+the template is compiled, not each time a page is rendered
+(``CompiledTranslations``).
+
 What the templates get besides their context:
 - ``_``/``gettext``/``ngettext``: Django's translations with named values
   (``_("Produk asli UMKM %(city)s", city=CITY_NAME)``: the values are escaped;
@@ -29,13 +34,20 @@ import functools
 from collections.abc import Iterable
 from urllib.parse import urlencode
 
+import jinja2
 from django.conf import settings
+from django.template import TemplateDoesNotExist, TemplateSyntaxError
+from django.template.backends.jinja2 import Jinja2 as DjangoJinja2
+from django.template.backends.jinja2 import Template as DjangoTemplate
+from django.template.backends.jinja2 import get_exception_info
 from django.template.defaultfilters import truncatechars, truncatewords
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
 from django.utils import translation
 from django.utils.html import linebreaks
 from jinja2 import Environment, pass_context
+from jinja2.ext import Extension
+from jinja2.lexer import Token
 from markupsafe import Markup, escape
 
 # Per-process memos. A page asks for the same few addresses, static files and
@@ -167,6 +179,88 @@ def product_cards_of_rows(rows):
     return Markup("".join(html for _pk, html in cards_of_rows(rows)))  # noqa: S704
 
 
+class CompiledTranslations(Extension):
+    """Translate the interface's fixed strings when a template is compiled.
+
+    In an environment made for one language (``Jinja2`` below gives each
+    configured language its own), ``_("Beranda")`` becomes the string
+    literal of its translation, and ``_("Kecamatan %(district)s",
+    district=...)`` a call of ``_format`` with the translated pattern: a page
+    no longer looks each of its thirty-odd strings up, in the active language,
+    through a call that passes the template's context. The rewrite is on the
+    template's tokens: a ``_`` or ``gettext`` call whose first argument is a
+    single string literal; anything else is left to the runtime function."""
+
+    NAMES = frozenset({"_", "gettext"})
+
+    def filter_stream(self, stream):
+        language = getattr(self.environment, "site_language", None)
+        if language is None:
+            yield from stream
+            return
+        tokens = list(stream)
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            window = tokens[index : index + 4]
+            if (
+                token.type == "name"
+                and token.value in self.NAMES
+                and len(window) == 4
+                and window[1].type == "lparen"
+                and window[2].type == "string"
+                and window[3].type in ("rparen", "comma")
+                and (index == 0 or tokens[index - 1].type != "dot")
+            ):
+                translated = _translated(language, window[2].value, {})
+                if window[3].type == "rparen":  # no values: the translation itself
+                    yield Token(token.lineno, "string", translated)
+                else:  # values follow: _format(translated pattern, name=value, ...)
+                    yield Token(token.lineno, "name", "_format")
+                    yield window[1]
+                    yield Token(window[2].lineno, "string", translated)
+                    yield window[3]
+                index += 4
+                continue
+            yield token
+            index += 1
+
+
+def _format(pattern, **variables):
+    """A translated pattern with its values, as ``_()`` with values gives it:
+    the values escaped, the translation trusted (CompiledTranslations)."""
+    return Markup(pattern % _escaped(variables))  # noqa: S704
+
+
+class Jinja2(DjangoJinja2):
+    """Django's Jinja2 backend with the templates compiled once per language
+    (settings.LANGUAGES), their fixed strings translated at compile time
+    (CompiledTranslations); a template is taken from the active language's
+    environment. The language environments are overlays of Django's: they
+    share its loader, globals and filters, and keep their own compiled
+    templates. A language not configured gets Django's environment, whose
+    ``_`` translates when the page is rendered."""
+
+    def __init__(self, params):
+        super().__init__(params)
+        self.environments = {}
+        for code, _name in settings.LANGUAGES:
+            overlay = self.env.overlay(extensions=[CompiledTranslations])
+            overlay.site_language = code
+            self.environments[code] = overlay
+
+    def get_template(self, template_name):
+        env = self.environments.get(translation.get_language(), self.env)
+        try:
+            return DjangoTemplate(env.get_template(template_name), self)
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateDoesNotExist(exc.name, backend=self) from exc
+        except jinja2.TemplateSyntaxError as exc:
+            new = TemplateSyntaxError(exc.args)
+            new.template_debug = get_exception_info(exc)
+            raise new from exc
+
+
 def environment(**options):
     from products.cards import picture_html
     from products.templatetags import catalogue
@@ -177,6 +271,7 @@ def environment(**options):
     env.globals.update(
         _=template_gettext,
         gettext=template_gettext,
+        _format=_format,
         ngettext=ngettext,
         url=url,
         static=static_url,
