@@ -136,11 +136,23 @@ class Vendor(models.Model):
     objects = VendorQuerySet.as_manager()
 
     class Meta:
-        ordering = ["name"]
+        # By name, then id: vendors may share a name, and a page boundary
+        # between two of them must not show one twice and the other never.
+        ordering = ["name", "id"]
         verbose_name = _("usaha (UMKM)")
         verbose_name_plural = _("usaha (UMKM)")
         permissions = [("verify_vendor", _("Dapat memverifikasi dan menonaktifkan usaha"))]
-        indexes = [models.Index(fields=["active", "district"], name="vendor_active_district")]
+        indexes = [
+            models.Index(fields=["active", "district"], name="vendor_active_district"),
+            # The directory's pages in their order, with or without a district:
+            # a deep page walks index entries, not a sort of every vendor.
+            models.Index(fields=["name", "id"], name="vendor_active_name", condition=models.Q(active=True)),
+            models.Index(
+                fields=["district", "name", "id"],
+                name="vendor_active_district_name",
+                condition=models.Q(active=True),
+            ),
+        ]
 
     def __str__(self):
         return self.name

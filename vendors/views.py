@@ -29,11 +29,11 @@ class VendorFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # One query for the options; choosing one needs no other.
-        self.fields["district"].choices = [
-            ("", _("Semua kecamatan")),
-            *District.objects.values_list("slug", "name"),
-        ]
+        # One query for the options; choosing one needs no other, and the
+        # list is then filtered by the district's id (its index in name order).
+        districts = list(District.objects.values_list("id", "slug", "name"))
+        self.district_ids = {slug: pk for pk, slug, _name in districts}
+        self.fields["district"].choices = [("", _("Semua kecamatan")), *((s, n) for _pk, s, n in districts)]
 
     def filter(self, queryset):
         """``queryset`` narrowed by the valid fields; invalid fields are dropped."""
@@ -42,7 +42,7 @@ class VendorFilterForm(forms.Form):
         if data.get("q"):
             queryset = queryset.filter(name__icontains=data["q"])
         if data.get("district"):
-            queryset = queryset.filter(district__slug=data["district"])
+            queryset = queryset.filter(district_id=self.district_ids[data["district"]])
         return queryset
 
 
