@@ -87,6 +87,14 @@ def _version_and_page(request):
     return found
 
 
+def catalogue_version(request):
+    """The catalogue version this request's page depends on (read once per
+    request with the page's cached copy): a key for the aggregates of a page
+    that the catalogue's own cache does not hold (the vendor directory's
+    counts). Every edit of a product, vendor or category moves it on."""
+    return _version_and_page(request)[0]
+
+
 def catalogue_etag(request, *args, **kwargs):
     """The ETag of a catalogue page: it changes with the catalogue version,
     the path and query, and the language."""

@@ -133,3 +133,27 @@ def test_vendor_pages_need_few_queries_whatever_their_size(client, vendors, url,
     VendorFactory.create_batch(25, district=district("balikpapan-timur"))
     many = _queries(client, url)
     assert few == many <= budget
+
+
+def directory_count(client, url):
+    page = client.get(url).content.decode()
+    return int(re.search(r'class="results-count">([\d.]+) usaha', page).group(1).replace(".", ""))
+
+
+def test_the_directorys_count_is_counted_once_and_follows_every_edit(client, vendors):
+    url = "/vendors/?district=balikpapan-timur"
+    VendorFactory.create_batch(30, district=district("balikpapan-timur"))
+    cache.clear()
+    before = directory_count(client, url)
+
+    # Another page of the same directory: the districts and the page, no COUNT.
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url + "&page=2").status_code == 200
+    assert not [q for q in captured if "COUNT(" in q["sql"].upper()]
+
+    # A new vendor, then one closed: the next request counts again.
+    added = VendorFactory(district=district("balikpapan-timur"))
+    assert directory_count(client, url) == before + 1
+    added.active = False
+    added.save()
+    assert directory_count(client, url) == before
