@@ -34,12 +34,8 @@ import functools
 from collections.abc import Iterable
 from urllib.parse import urlencode
 
-import jinja2
 from django.conf import settings
-from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.template.backends.jinja2 import Jinja2 as DjangoJinja2
-from django.template.backends.jinja2 import Template as DjangoTemplate
-from django.template.backends.jinja2 import get_exception_info
 from django.template.defaultfilters import truncatechars, truncatewords
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
@@ -104,15 +100,14 @@ def _translated(language, message, variables):
         with translation.override(language):
             found = _MESSAGES[key] = translation.gettext(message)
     if variables:
-        # As {% blocktranslate %}: the values escaped, the translation trusted.
-        return Markup(found % _escaped(variables))  # noqa: S704
+        return _format(found, **variables)
     return found  # escaped on output, as {% translate %} is
 
 
 def ngettext(singular, plural, count, **variables):
     """``{{ ngettext("%(number)s produk", "%(number)s produk", n, number=n|number) }}``."""
     variables.setdefault("num", count)
-    return Markup(translation.ngettext(singular, plural, count) % _escaped(variables))  # noqa: S704
+    return _format(translation.ngettext(singular, plural, count), **variables)
 
 
 def fast_truncatechars(value, length):
@@ -227,8 +222,9 @@ class CompiledTranslations(Extension):
 
 
 def _format(pattern, **variables):
-    """A translated pattern with its values, as ``_()`` with values gives it:
-    the values escaped, the translation trusted (CompiledTranslations)."""
+    """A translated pattern with its values, as {% blocktranslate %} gives it:
+    the values escaped, the translation trusted (``_()`` with values, and the
+    calls CompiledTranslations writes)."""
     return Markup(pattern % _escaped(variables))  # noqa: S704
 
 
@@ -242,23 +238,22 @@ class Jinja2(DjangoJinja2):
     ``_`` translates when the page is rendered."""
 
     def __init__(self, params):
-        super().__init__(params)
         self.environments = {}
+        super().__init__(params)  # sets self.env: Django's environment
         for code, _name in settings.LANGUAGES:
-            overlay = self.env.overlay(extensions=[CompiledTranslations])
+            overlay = self._env.overlay(extensions=[CompiledTranslations])
             overlay.site_language = code
             self.environments[code] = overlay
 
-    def get_template(self, template_name):
-        env = self.environments.get(translation.get_language(), self.env)
-        try:
-            return DjangoTemplate(env.get_template(template_name), self)
-        except jinja2.TemplateNotFound as exc:
-            raise TemplateDoesNotExist(exc.name, backend=self) from exc
-        except jinja2.TemplateSyntaxError as exc:
-            new = TemplateSyntaxError(exc.args)
-            new.template_debug = get_exception_info(exc)
-            raise new from exc
+    @property
+    def env(self):
+        """The active language's environment: Django's get_template() and
+        from_string() read it."""
+        return self.environments.get(translation.get_language(), self._env)
+
+    @env.setter
+    def env(self, environment):
+        self._env = environment
 
 
 def environment(**options):
