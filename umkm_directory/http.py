@@ -87,12 +87,14 @@ def _version_and_page(request):
     return found
 
 
-def catalogue_version(request):
-    """The catalogue version this request's page depends on (read once per
-    request with the page's cached copy): a key for the aggregates of a page
-    that the catalogue's own cache does not hold (the vendor directory's
-    counts). Every edit of a product, vendor or category moves it on."""
-    return _version_and_page(request)[0]
+def catalogue_cached(name, compute, params=None):
+    """products.cache.get_or_compute() for the vendors app, which does not
+    import products: a value kept under the catalogue version (the vendor
+    directory's counts), so any edit of a product, vendor or category
+    retires it."""
+    from products.cache import get_or_compute
+
+    return get_or_compute(name, compute, params)
 
 
 def catalogue_etag(request, *args, **kwargs):

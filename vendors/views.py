@@ -3,11 +3,8 @@
 The vendors app never imports products: a vendor's products come through the
 reverse relation, whose manager carries ProductQuerySet's visible() rule."""
 
-import hashlib
-
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Window
 from django.http import Http404
 from django.utils.decorators import method_decorator
@@ -15,16 +12,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, ListView
 
-from umkm_directory.http import catalogue_version, conditional_page
+from umkm_directory.http import catalogue_cached, conditional_page
 from umkm_directory.pagination import KnownCountPaginator, StrictPageMixin, page_number
 from umkm_directory.prepared import PreparedQuery
 
 from .models import District, Vendor
 
 VENDOR_PRODUCTS_PER_PAGE = 24
-# Seconds a directory count stays cached (an edit retires it sooner: its key
-# carries the catalogue version).
-COUNT_SECONDS = 60 * 60
 
 
 class VendorFilterForm(forms.Form):
@@ -70,13 +64,8 @@ class VendorListView(StrictPageMixin, ListView):
         # The count of a search or district, kept under the catalogue version
         # (any vendor edit moves it on): one COUNT per version, not per request.
         data = getattr(self.form, "cleaned_data", {})
-        params = (data.get("q") or "", data.get("district") or "")
-        digest = hashlib.sha256(repr(params).encode()).hexdigest()[:32]
-        key = f"vendors:count:{catalogue_version(self.request)}:{digest}"
-        count = cache.get(key)
-        if count is None:
-            count = queryset.count()
-            cache.set(key, count, COUNT_SECONDS)
+        params = [data.get("q") or "", data.get("district") or ""]
+        count = catalogue_cached("vendor_directory_count", queryset.count, params)
         return KnownCountPaginator(queryset, per_page, count=count, **kwargs)
 
     def get_context_data(self, **kwargs):
