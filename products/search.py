@@ -340,7 +340,8 @@ class _postgresql:
         SELECT candidate, tier FROM products_search_candidates(
             words => %s::text[], wanted => %s, bits => %s,
             walk_cost => %s, posting_cost => %s, match_cost => %s,
-            first_walk => %s, max_buckets => %s, max_steps => %s, max_lexemes => %s)
+            first_walk => %s, max_buckets => %s, max_steps => %s, max_lexemes => %s,
+            max_dirty => %s)
     """
     # Costs in microseconds, measured at 1,000,000 products with 128 MB of
     # shared buffers (bench/search_candidates.py): per product a walk reads,
@@ -359,6 +360,15 @@ class _postgresql:
     MAX_STEPS = 4
     # A word starting more lexemes is a prefix match (collected whole).
     MAX_LEXEMES = 32
+    # Postings (see "Postings on PostgreSQL"): a write folds the waiting
+    # products into them once FOLD_AT wait, at most FOLD_BATCH at a time; a
+    # search takes the postings' way while at most MAX_DIRTY wait.
+    FOLD_AT = 32
+    FOLD_BATCH = 10_000
+    MAX_DIRTY = 512
+    # The advisory lock writers hold shared (for their transaction) and a
+    # fold exclusive (for the fold): a fold never sees a write half done.
+    POSTINGS_LOCK = 7_021_734_102
 
     @classmethod
     def candidates(cls, words):
@@ -366,7 +376,7 @@ class _postgresql:
         anywhere (newest first), 3 the newest MAX_CANDIDATES with every word in
         the name, 1 those of the tier-0 rows with some word in the name."""
         costs = [cls.WALK_COST, cls.POSTING_COST, cls.MATCH_COST]
-        limits = [cls.FIRST_WALK, cls.MAX_BUCKETS, cls.MAX_STEPS, cls.MAX_LEXEMES]
+        limits = [cls.FIRST_WALK, cls.MAX_BUCKETS, cls.MAX_STEPS, cls.MAX_LEXEMES, cls.MAX_DIRTY]
         with connection.cursor() as cursor:
             cursor.execute(cls.CANDIDATES, [words, MAX_CANDIDATES, cls.BUCKET_BITS, *costs, *limits])
             return cursor.fetchall()
@@ -375,15 +385,106 @@ class _postgresql:
     def write(cls, condition, params, delete_ids=None):
         with connection.cursor() as cursor:
             if delete_ids is not None:
+                cls._mark(cursor, "SELECT unnest(%s::bigint[])", [delete_ids])
                 cursor.execute("DELETE FROM products_search WHERE product_id = ANY(%s)", [delete_ids])
+            else:
+                cls._mark(cursor, f"SELECT p.id {SOURCE} WHERE {condition}", params)
             cursor.execute(
                 cls.WRITE.format(document=cls.DOCUMENT, source=SOURCE, condition=condition), params
             )
+            cls._fold_if_due(cursor)
 
-    @staticmethod
-    def delete(ids):
+    @classmethod
+    def delete(cls, ids):
         with connection.cursor() as cursor:
+            cls._mark(cursor, "SELECT unnest(%s::bigint[])", [list(ids)])
             cursor.execute("DELETE FROM products_search WHERE product_id = ANY(%s)", [list(ids)])
+            cls._fold_if_due(cursor)
+
+    @classmethod
+    def _mark(cls, cursor, ids_sql, params):
+        """Before the documents of these products (``ids_sql``: a SELECT of
+        their ids) change: note each as waiting for the postings, with the
+        document the postings hold for it (kept if it waits already). Its
+        document row is locked first, so a fold committing meanwhile is
+        seen whole."""
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [cls.POSTINGS_LOCK])
+        cursor.execute(
+            f"SELECT 1 FROM products_search WHERE product_id IN ({ids_sql}) ORDER BY product_id FOR UPDATE",
+            params,
+        )
+        cursor.execute(
+            "INSERT INTO products_search_dirty (product_id, indexed)"
+            f" SELECT x.id, s.document FROM ({ids_sql}) AS x(id)"
+            " LEFT JOIN products_search AS s ON s.product_id = x.id"
+            " ON CONFLICT (product_id) DO NOTHING",
+            params,
+        )
+
+    @classmethod
+    def _fold_if_due(cls, cursor):
+        cursor.execute("SELECT count(*) FROM (SELECT 1 FROM products_search_dirty LIMIT %s) AS d", [cls.FOLD_AT])
+        if cursor.fetchone()[0] >= cls.FOLD_AT:
+            cls.fold(cursor)
+
+    # The changes of the waiting products (their documents as the postings
+    # hold them, against their documents now), applied to the postings:
+    # per lexeme and bucket, the offsets that go and those that come, in
+    # the products' arrays and in the name arrays.
+    FOLD = f"""
+        WITH folded AS (
+            DELETE FROM products_search_dirty WHERE product_id IN (
+                SELECT d.product_id FROM products_search_dirty AS d ORDER BY d.product_id LIMIT %s)
+            RETURNING product_id, indexed
+        ), before AS (
+            SELECT f.product_id, u.lexeme, 'A' = ANY(u.weights) AS named
+            FROM folded AS f, unnest(f.indexed) AS u(lexeme, positions, weights)
+            WHERE left(u.lexeme, 1) <> '~'
+        ), after AS (
+            SELECT s.product_id, u.lexeme, 'A' = ANY(u.weights) AS named
+            FROM folded AS f JOIN products_search AS s ON s.product_id = f.product_id,
+                unnest(s.document) AS u(lexeme, positions, weights)
+            WHERE left(u.lexeme, 1) <> '~'
+        ), changes AS (
+            SELECT coalesce(b.lexeme, a.lexeme) AS lexeme,
+                (coalesce(b.product_id, a.product_id) >> {BUCKET_BITS})::integer AS bucket,
+                (coalesce(b.product_id, a.product_id) & {2**BUCKET_BITS - 1})::integer AS slot,
+                b.product_id IS NOT NULL AS was, a.product_id IS NOT NULL AS now,
+                coalesce(b.named, false) AS was_named, coalesce(a.named, false) AS now_named
+            FROM before AS b FULL JOIN after AS a ON a.product_id = b.product_id AND a.lexeme = b.lexeme
+        ), grouped AS (
+            SELECT lexeme, bucket,
+                sort(coalesce(array_agg(slot) FILTER (WHERE now AND NOT was), '{{}}')) AS add_ids,
+                coalesce(array_agg(slot) FILTER (WHERE was AND NOT now), '{{}}') AS drop_ids,
+                sort(coalesce(array_agg(slot) FILTER (WHERE now_named AND NOT was_named), '{{}}')) AS add_names,
+                coalesce(array_agg(slot) FILTER (WHERE was_named AND NOT now_named), '{{}}') AS drop_names
+            FROM changes WHERE was <> now OR was_named <> now_named
+            GROUP BY lexeme, bucket
+        ), updated AS (
+            UPDATE products_search_postings AS p
+            SET ids = (p.ids - g.drop_ids) | g.add_ids, name_ids = (p.name_ids - g.drop_names) | g.add_names
+            FROM grouped AS g WHERE p.lexeme = g.lexeme AND p.bucket = g.bucket
+            RETURNING p.lexeme, p.bucket
+        )
+        INSERT INTO products_search_postings (lexeme, bucket, ids, name_ids)
+        SELECT g.lexeme, g.bucket, g.add_ids, g.add_names FROM grouped AS g
+        WHERE NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.lexeme = g.lexeme AND u.bucket = g.bucket)
+    """
+
+    @classmethod
+    def fold(cls, cursor, limit=None):
+        """Bring up to ``limit`` (FOLD_BATCH) waiting products into the
+        postings, unless another transaction is writing the index (it holds
+        the lock shared): they then wait for the next write's fold. Returns
+        whether it folded."""
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [cls.POSTINGS_LOCK])
+        if not cursor.fetchone()[0]:
+            return False
+        try:
+            cursor.execute(cls.FOLD, [limit or cls.FOLD_BATCH])
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [cls.POSTINGS_LOCK])
+        return True
 
     # Every document, the category and vendor parts computed once per
     # category and vendor (materialised), not once per product; stored in id
@@ -403,6 +504,19 @@ class _postgresql:
         " FROM products_product p JOIN cv ON cv.id = p.category_id JOIN vv ON vv.id = p.vendor_id"
         " ORDER BY p.id"
     )
+    # Every document's lexemes (bucket lexemes aside) by lexeme and bucket,
+    # as sorted arrays of offsets in the bucket (intarray's sort(): the
+    # documents are read in id order, so it mostly only checks them).
+    POSTINGS = f"""
+        INSERT INTO products_search_postings (lexeme, bucket, ids, name_ids)
+        SELECT u.lexeme, (s.product_id >> {BUCKET_BITS})::integer,
+            sort(array_agg((s.product_id & {2**BUCKET_BITS - 1})::integer)),
+            sort(coalesce(array_agg((s.product_id & {2**BUCKET_BITS - 1})::integer)
+                FILTER (WHERE 'A' = ANY(u.weights)), '{{}}'))
+        FROM products_search AS s, unnest(s.document) AS u(lexeme, positions, weights)
+        WHERE left(u.lexeme, 1) <> '~'
+        GROUP BY 1, 2
+    """
     # The name part of the documents (weight A), under its own GIN index.
     NAME = "ts_filter(document, '{a}')"
 
@@ -413,7 +527,10 @@ class _postgresql:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             cursor.execute("SET LOCAL work_mem = '256MB'")  # the id order: a sort in memory
-            cursor.execute("TRUNCATE products_search, products_search_words, products_search_lexemes")
+            cursor.execute(
+                "TRUNCATE products_search, products_search_words, products_search_lexemes,"
+                " products_search_postings, products_search_dirty"
+            )
             cursor.execute("DROP INDEX IF EXISTS products_search_document")
             cursor.execute("DROP INDEX IF EXISTS products_search_name")
             cursor.execute(cls.FILL)
@@ -430,5 +547,7 @@ class _postgresql:
                 "INSERT INTO products_search_lexemes (lexeme) SELECT word"
                 " FROM ts_stat('SELECT document FROM products_search') WHERE left(word, 1) <> '~'"
             )
+            cursor.execute(cls.POSTINGS)
             cursor.execute("ANALYZE products_search")
             cursor.execute("ANALYZE products_search_words")
+            cursor.execute("ANALYZE products_search_postings")

@@ -34,6 +34,18 @@ def index_rows():
         return cursor.fetchone()[0]
 
 
+@pytest.fixture(autouse=True, params=["waiting", "folded"])
+def postings(request, monkeypatch):
+    """On PostgreSQL every test runs twice: with written products waiting to
+    be folded into the postings (a few at a time, as after admin edits), and
+    with every write folded at once."""
+    if request.param == "folded":
+        if connection.vendor != "postgresql":
+            pytest.skip("the postings are PostgreSQL's")
+        monkeypatch.setattr(search._postgresql, "FOLD_AT", 1)
+    return request.param
+
+
 @pytest.fixture
 def catalogue():
     food = CategoryFactory(name="Makanan & Minuman", slug="makanan-minuman")
@@ -286,18 +298,21 @@ SPREAD = [3, 4, 70_000, 70_001, 131_071, 131_072, 200_000, 262_143, 300_000, 450
 @pytest.mark.parametrize(
     "choices",
     [
-        {},  # as the costs choose
-        {"POSTING_COST": 1e9, "MATCH_COST": 1e9},  # walks only
-        {"POSTING_COST": 1e9, "MATCH_COST": 1e9, "FIRST_WALK": 10, "MAX_STEPS": 2},
-        {"WALK_COST": 1e9},  # lookups only, of buckets when fewer matches are read
-        {"WALK_COST": 1e9, "MAX_BUCKETS": 1, "MAX_STEPS": 2},
-        {"WALK_COST": 1e9, "MAX_STEPS": 1},  # one lookup of every bucket
+        {},  # the postings (folded or waiting, see the postings fixture)
+        {"MAX_DIRTY": -1},  # the GIN index and walks, as the costs choose
+        {"MAX_DIRTY": -1, "POSTING_COST": 1e9, "MATCH_COST": 1e9},  # walks only
+        {"MAX_DIRTY": -1, "POSTING_COST": 1e9, "MATCH_COST": 1e9, "FIRST_WALK": 10, "MAX_STEPS": 2},
+        {"MAX_DIRTY": -1, "WALK_COST": 1e9},  # lookups only, of buckets when fewer matches are read
+        {"MAX_DIRTY": -1, "WALK_COST": 1e9, "MAX_BUCKETS": 1, "MAX_STEPS": 2},
+        {"MAX_DIRTY": -1, "WALK_COST": 1e9, "MAX_STEPS": 1},  # one lookup of every bucket
     ],
 )
 def test_every_way_of_finding_the_newest_matches_finds_the_same(monkeypatch, choices):
-    """PostgreSQL finds a search's candidates in steps from the newest product
-    down, each a walk of the newest products or a GIN lookup (of some buckets
-    of ids, or of all): whichever steps are taken, the result is the same."""
+    """PostgreSQL finds a search's candidates in the postings (bucket by
+    bucket from the newest, the products waiting to be folded tested on
+    their documents) or, else, in steps from the newest product down, each a
+    walk of the newest products or a GIN lookup (of some buckets of ids, or
+    of all): whichever way, the result is the same."""
     monkeypatch.setattr(search, "MAX_CANDIDATES", 3)
     vendor, category = VendorFactory(), CategoryFactory()
     for pk in SPREAD:
@@ -344,3 +359,54 @@ def test_the_index_is_an_fts5_table_on_sqlite():
     with connection.cursor() as cursor:
         cursor.execute("SELECT sql FROM sqlite_master WHERE name = 'products_search'")
         assert "fts5" in cursor.fetchone()[0].lower()
+
+
+def postings_of(lexeme):
+    """(bucket, ids, name_ids) rows of a lexeme in the postings."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT bucket, ids, name_ids FROM products_search_postings WHERE lexeme = %s ORDER BY bucket",
+            [lexeme],
+        )
+        return cursor.fetchall()
+
+
+def waiting():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM products_search_dirty")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.backend("postgresql")
+def test_edits_waiting_for_the_postings_are_found_as_they_are_now_then_folded_in(catalogue, monkeypatch):
+    """A write only notes its products as waiting; a search tests those on
+    their documents and ignores what the postings still hold for them; a
+    fold brings the changes in (words gone, words come, deleted products)."""
+    monkeypatch.setattr(search._postgresql, "FOLD_AT", 10**6)
+    with connection.cursor() as cursor:
+        assert search._postgresql.fold(cursor)
+    assert waiting() == 0
+    amplang, tas = catalogue["amplang"], catalogue["tas"]
+    bucket, slot, tas_slot = amplang.pk >> 16, amplang.pk & 0xFFFF, tas.pk & 0xFFFF
+    assert any(b == bucket and slot in names for b, _ids, names in postings_of("amplang"))
+
+    amplang.name = "Keripik Tenggiri"
+    amplang.save()
+    tas.delete()
+    assert waiting() == 2
+    assert found("amplang") == set()
+    assert found("keripik") == {"Keripik Tenggiri"}
+    assert found("anyaman") == set()
+    assert found("tenggiri") == {"Keripik Tenggiri"}
+
+    with connection.cursor() as cursor:
+        assert search._postgresql.fold(cursor)
+    assert waiting() == 0
+    assert not any(slot in ids for b, ids, _names in postings_of("amplang") if b == bucket)
+    assert any(b == bucket and slot in names for b, _ids, names in postings_of("keripik"))
+    assert all(tas_slot not in ids for _b, ids, _names in postings_of("anyaman"))
+    search.cache.bump()
+    assert found("amplang") == set()
+    assert found("keripik") == {"Keripik Tenggiri"}
+    assert found("anyaman") == set()
+    assert found("udang kerupuk") == {"Kerupuk Udang"}
