@@ -410,11 +410,12 @@ class _postgresql:
         seen whole."""
         cursor.execute("SELECT pg_advisory_xact_lock_shared(%s)", [cls.POSTINGS_LOCK])
         cursor.execute(
-            f"SELECT 1 FROM products_search WHERE product_id IN ({ids_sql}) ORDER BY product_id FOR UPDATE",
+            f"SELECT 1 FROM products_search WHERE product_id IN ({ids_sql})"  # noqa: S608 (constant SQL)
+            " ORDER BY product_id FOR UPDATE",
             params,
         )
         cursor.execute(
-            "INSERT INTO products_search_dirty (product_id, indexed)"
+            "INSERT INTO products_search_dirty (product_id, indexed)"  # noqa: S608 (constant SQL)
             f" SELECT x.id, s.document FROM ({ids_sql}) AS x(id)"
             " LEFT JOIN products_search AS s ON s.product_id = x.id"
             " ON CONFLICT (product_id) DO NOTHING",
@@ -423,7 +424,9 @@ class _postgresql:
 
     @classmethod
     def _fold_if_due(cls, cursor):
-        cursor.execute("SELECT count(*) FROM (SELECT 1 FROM products_search_dirty LIMIT %s) AS d", [cls.FOLD_AT])
+        cursor.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM products_search_dirty LIMIT %s) AS d", [cls.FOLD_AT]
+        )
         if cursor.fetchone()[0] >= cls.FOLD_AT:
             cls.fold(cursor)
 
@@ -456,7 +459,8 @@ class _postgresql:
             SELECT lexeme, bucket,
                 sort(coalesce(array_agg(slot) FILTER (WHERE now AND NOT was), '{{}}')) AS add_ids,
                 coalesce(array_agg(slot) FILTER (WHERE was AND NOT now), '{{}}') AS drop_ids,
-                sort(coalesce(array_agg(slot) FILTER (WHERE now_named AND NOT was_named), '{{}}')) AS add_names,
+                sort(coalesce(array_agg(slot) FILTER (WHERE now_named AND NOT was_named), '{{}}'))
+                    AS add_names,
                 coalesce(array_agg(slot) FILTER (WHERE was_named AND NOT now_named), '{{}}') AS drop_names
             FROM changes WHERE was <> now OR was_named <> now_named
             GROUP BY lexeme, bucket
@@ -469,7 +473,7 @@ class _postgresql:
         INSERT INTO products_search_postings (lexeme, bucket, ids, name_ids)
         SELECT g.lexeme, g.bucket, g.add_ids, g.add_names FROM grouped AS g
         WHERE NOT EXISTS (SELECT 1 FROM updated AS u WHERE u.lexeme = g.lexeme AND u.bucket = g.bucket)
-    """
+    """  # noqa: S608 (constant SQL)
 
     @classmethod
     def fold(cls, cursor, limit=None):
@@ -516,7 +520,7 @@ class _postgresql:
         FROM products_search AS s, unnest(s.document) AS u(lexeme, positions, weights)
         WHERE left(u.lexeme, 1) <> '~'
         GROUP BY 1, 2
-    """
+    """  # noqa: S608 (constant SQL)
     # The name part of the documents (weight A), under its own GIN index.
     NAME = "ts_filter(document, '{a}')"
 
