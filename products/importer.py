@@ -907,7 +907,7 @@ def _forget_queries():
 
 def _reindex_written(created, updated):
     if created or updated:
-        search.reindex(created + updated)
+        search.reindex(created + updated, fold=False)
 
 
 def _reindex_products_of(kind):
@@ -924,7 +924,7 @@ def _reindex_products_of(kind):
             products = Product.objects.filter(Q(category_id__in=updated) | Q(category__parent_id__in=updated))
         ids = products.values_list("id", flat=True).iterator(chunk_size=BATCH_SIZE)
         for chunk in _batches(ids, BATCH_SIZE):
-            search.reindex(chunk)
+            search.reindex(chunk, fold=False)
 
     return on_batch
 
@@ -1042,6 +1042,10 @@ def import_catalogue(
         )
         if dry_run:
             transaction.set_rollback(True)
+        else:
+            # The batches' products are folded into the search's postings
+            # once, not batch by batch (each fold rewrites a bucket's arrays).
+            search.fold_waiting()
     if not dry_run:
         bump_catalogue_cache()
         refresh_statistics()

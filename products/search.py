@@ -65,6 +65,18 @@ planner statistics of the words, then by what the steps before found) of:
   (those of the rarest word, or of the buckets when fewer) and a few us a
   match, the way for a query few products match.
 
+Postings on PostgreSQL (migration 0011): the way a search takes first.
+``products_search_postings`` holds, per lexeme and bucket of 2**16 ids, the
+products holding it (``ids``) and holding it in the name (``name_ids``) as
+sorted arrays of offsets in the bucket; ``products_search_from_postings()``
+intersects the words' arrays (intarray) from the newest bucket down until it
+holds enough. Writes only note their products in ``products_search_dirty``
+(with the document the postings hold for each); searches test those on
+their documents and ignore their postings; a write folds them in once
+FOLD_AT wait (``fold()``, under POSTINGS_LOCK). A word that is a prefix of
+more than MAX_LEXEMES lexemes, or more than MAX_DIRTY waiting products,
+takes the steps below instead.
+
 A search costs a walk of the thousand newest matches, or an index lookup
 over the buckets expected to hold them, whichever is cheaper: at 1,000,000
 products 10-15 ms typically, 30 ms at the 95th percentile; the slowest are
@@ -177,10 +189,12 @@ def id_param(ids):
     return _backend().ids_param(ids)
 
 
-def reindex(product_ids=None):
+def reindex(product_ids=None, *, fold=True):
     """Bring the search index in step for these products (all when None):
     set-based SQL, in batches; rows of products that no longer exist are
-    dropped."""
+    dropped. ``fold=False`` (a bulk load writing batch after batch): leave
+    the written products waiting for the postings, for ``fold_waiting()``
+    once at the end."""
     backend = _backend()
     # Cached search candidates (and counts) follow the index.
     cache.bump()
@@ -192,7 +206,16 @@ def reindex(product_ids=None):
         for start in range(0, len(ids), BATCH_SIZE):
             batch = ids[start : start + BATCH_SIZE]
             placeholders = ", ".join(["%s"] * len(batch))
-            backend.write(f"p.id IN ({placeholders})", batch, delete_ids=batch)
+            backend.write(f"p.id IN ({placeholders})", batch, delete_ids=batch, fold=fold)
+
+
+def fold_waiting():
+    """Fold every product waiting for the search's postings into them (one
+    statement; PostgreSQL only), unless another transaction is writing the
+    index: its next write folds them then."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            _postgresql.fold(cursor, limit=None)
 
 
 def reindex_vendor(vendor_id):
@@ -260,7 +283,7 @@ class _sqlite:
             return cursor.fetchall()
 
     @staticmethod
-    def write(condition, params, delete_ids=None):
+    def write(condition, params, delete_ids=None, fold=True):
         with connection.cursor() as cursor:
             if delete_ids is not None:
                 placeholders = ", ".join(["%s"] * len(delete_ids))
@@ -382,7 +405,7 @@ class _postgresql:
             return cursor.fetchall()
 
     @classmethod
-    def write(cls, condition, params, delete_ids=None):
+    def write(cls, condition, params, delete_ids=None, fold=True):
         with connection.cursor() as cursor:
             if delete_ids is not None:
                 cls._mark(cursor, "SELECT unnest(%s::bigint[])", [delete_ids])
@@ -392,7 +415,8 @@ class _postgresql:
             cursor.execute(
                 cls.WRITE.format(document=cls.DOCUMENT, source=SOURCE, condition=condition), params
             )
-            cls._fold_if_due(cursor)
+            if fold:
+                cls._fold_if_due(cursor)
 
     @classmethod
     def delete(cls, ids):
@@ -476,8 +500,8 @@ class _postgresql:
     """  # noqa: S608 (constant SQL)
 
     @classmethod
-    def fold(cls, cursor, limit=None):
-        """Bring up to ``limit`` (FOLD_BATCH) waiting products into the
+    def fold(cls, cursor, limit=FOLD_BATCH):
+        """Bring up to ``limit`` (None: all) waiting products into the
         postings, unless another transaction is writing the index (it holds
         the lock shared): they then wait for the next write's fold. Returns
         whether it folded."""
@@ -485,7 +509,7 @@ class _postgresql:
         if not cursor.fetchone()[0]:
             return False
         try:
-            cursor.execute(cls.FOLD, [limit or cls.FOLD_BATCH])
+            cursor.execute(cls.FOLD, [limit])
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [cls.POSTINGS_LOCK])
         return True
