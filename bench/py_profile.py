@@ -30,6 +30,7 @@ def main():
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"])
     parser.add_argument("--callers", default="", help="also print who calls functions matching this")
+    parser.add_argument("--slowest", type=int, default=0, help="also print the N slowest timed requests")
     args = parser.parse_args()
 
     os.environ.setdefault("DEBUG", "0")
@@ -71,11 +72,22 @@ def main():
     warm, timed, measured = paths[:n], paths[n : 2 * n], paths[2 * n :]
     for path in warm:
         call(path)
+    timings = []
     started = time.perf_counter()
     for path in timed:
+        before = time.perf_counter()
         call(path)
+        timings.append((time.perf_counter() - before, path))
     plain = (time.perf_counter() - started) / n
     print(f"{n} requests, {plain * 1000:.3f} ms a request")
+    if args.slowest:
+        ms = sorted(t for t, _ in timings)
+        print(
+            f"p50 {ms[len(ms) // 2] * 1000:.1f} ms, p90 {ms[int(len(ms) * 0.9)] * 1000:.1f} ms,"
+            f" p99 {ms[int(len(ms) * 0.99)] * 1000:.1f} ms; slowest:"
+        )
+        for seconds, path in sorted(timings, reverse=True)[: args.slowest]:
+            print(f"  {seconds * 1000:7.1f} ms  {path}")
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
