@@ -410,3 +410,36 @@ def test_edits_waiting_for_the_postings_are_found_as_they_are_now_then_folded_in
     assert found("keripik") == {"Keripik Tenggiri"}
     assert found("anyaman") == set()
     assert found("udang kerupuk") == {"Kerupuk Udang"}
+
+
+@pytest.mark.backend("postgresql")
+@pytest.mark.django_db(transaction=True)
+def test_a_fold_waits_for_no_writer_and_leaves_a_writers_products_to_a_later_fold(monkeypatch):
+    """While a transaction writes the index (it holds the postings' lock
+    shared), a fold from another connection does nothing and says so; once
+    it committed, the next fold takes its products in."""
+    from django.db import connections, transaction
+
+    monkeypatch.setattr(search._postgresql, "FOLD_AT", 10**6)
+    product = ProductFactory(name="Lempok Durian Asli")
+    other = connections.create_connection("default")
+    try:
+        with transaction.atomic():
+            product.name = "Dodol Durian Asli"
+            product.save()  # noted as waiting, the lock held shared until the commit
+            with other.cursor() as cursor:
+                assert search._postgresql.fold(cursor) is False
+                cursor.execute("SELECT count(*) FROM products_search_dirty")
+                assert cursor.fetchone()[0] == 1  # only the factory's committed write is seen
+        with other.cursor() as cursor:
+            assert search._postgresql.fold(cursor) is True
+            cursor.execute("SELECT count(*) FROM products_search_dirty")
+            assert cursor.fetchone()[0] == 0
+    finally:
+        other.close()
+    assert postings_of("dodol") and not any(
+        product.pk & 0xFFFF in ids for _b, ids, _names in postings_of("lempok")
+    )
+    search.cache.bump()
+    assert found("dodol") == {"Dodol Durian Asli"}
+    assert found("lempok") == set()
