@@ -408,8 +408,7 @@ class _postgresql:
     def write(cls, condition, params, delete_ids=None, fold=True):
         with connection.cursor() as cursor:
             if delete_ids is not None:
-                cls._mark(cursor, "SELECT unnest(%s::bigint[])", [delete_ids])
-                cursor.execute("DELETE FROM products_search WHERE product_id = ANY(%s)", [delete_ids])
+                cls._drop(cursor, delete_ids)
             else:
                 cls._mark(cursor, f"SELECT p.id {SOURCE} WHERE {condition}", params)
             cursor.execute(
@@ -421,9 +420,14 @@ class _postgresql:
     @classmethod
     def delete(cls, ids):
         with connection.cursor() as cursor:
-            cls._mark(cursor, "SELECT unnest(%s::bigint[])", [list(ids)])
-            cursor.execute("DELETE FROM products_search WHERE product_id = ANY(%s)", [list(ids)])
+            cls._drop(cursor, list(ids))
             cls._fold_if_due(cursor)
+
+    @classmethod
+    def _drop(cls, cursor, ids):
+        """Remove the documents of these products, noted as waiting first."""
+        cls._mark(cursor, "SELECT unnest(%s::bigint[])", [ids])
+        cursor.execute("DELETE FROM products_search WHERE product_id = ANY(%s)", [ids])
 
     @classmethod
     def _mark(cls, cursor, ids_sql, params):

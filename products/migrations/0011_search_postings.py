@@ -32,7 +32,6 @@ becomes); ~1 minute at 1,000,000 products.
 from django.db import migrations
 
 BUCKET_BITS = 16
-# products_search_postings: the advisory lock key (search.py POSTINGS_LOCK).
 
 TABLES = [
     "CREATE EXTENSION IF NOT EXISTS intarray",
@@ -196,6 +195,7 @@ DECLARE
     every_name text;
     some_name text;
     dirty bigint[];
+    from_postings boolean;
     anywhere record;
     named record;
     names bigint[];
@@ -236,18 +236,22 @@ BEGIN
     IF word_count < cardinality(words) THEN
         RETURN;  -- a word that starts no lexeme: nothing matches every word
     END IF;
-    every := products_search_tsquery(entry_words, entry_lexemes, entry_prefixes, ' & ', '');
-    every_name := products_search_tsquery(entry_words, entry_lexemes, entry_prefixes, ' & ', 'A');
-    some_name := products_search_tsquery(entry_words, entry_lexemes, entry_prefixes, ' | ', 'A');
-
-    -- The postings, when every word is exact lexemes and few products wait.
+    -- The postings, when every word is exact lexemes and few products wait
+    -- (dirty stays NULL for a prefix match: the steps below).
     IF NOT (true = ANY(entry_prefixes)) THEN
         dirty := ARRAY(SELECT d.product_id FROM products_search_dirty AS d ORDER BY 1 LIMIT max_dirty + 1);
-        IF cardinality(dirty) <= max_dirty THEN
-            RETURN QUERY SELECT * FROM products_search_from_postings(
-                entry_words, entry_lexemes, every, every_name, some_name, dirty, wanted, bits);
-            RETURN;
-        END IF;
+    END IF;
+    from_postings := coalesce(cardinality(dirty) <= max_dirty, false);
+    -- The tsquery texts: for the steps, or for the waiting products' documents.
+    IF NOT from_postings OR cardinality(dirty) > 0 THEN
+        every := products_search_tsquery(entry_words, entry_lexemes, entry_prefixes, ' & ', '');
+        every_name := products_search_tsquery(entry_words, entry_lexemes, entry_prefixes, ' & ', 'A');
+        some_name := products_search_tsquery(entry_words, entry_lexemes, entry_prefixes, ' | ', 'A');
+    END IF;
+    IF from_postings THEN
+        RETURN QUERY SELECT * FROM products_search_from_postings(
+            entry_words, entry_lexemes, every, every_name, some_name, dirty, wanted, bits);
+        RETURN;
     END IF;
 
     -- Else the steps of 0009, by the planner statistics of the documents and

@@ -371,8 +371,9 @@ def postings_of(lexeme):
         return cursor.fetchall()
 
 
-def waiting():
-    with connection.cursor() as cursor:
+def waiting(db=connection):
+    """How many products wait to be folded into the postings, as ``db`` sees it."""
+    with db.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM products_search_dirty")
         return cursor.fetchone()[0]
 
@@ -429,12 +430,10 @@ def test_a_fold_waits_for_no_writer_and_leaves_a_writers_products_to_a_later_fol
             product.save()  # noted as waiting, the lock held shared until the commit
             with other.cursor() as cursor:
                 assert search._postgresql.fold(cursor) is False
-                cursor.execute("SELECT count(*) FROM products_search_dirty")
-                assert cursor.fetchone()[0] == 1  # only the factory's committed write is seen
+            assert waiting(other) == 1  # only the factory's committed write is seen
         with other.cursor() as cursor:
             assert search._postgresql.fold(cursor) is True
-            cursor.execute("SELECT count(*) FROM products_search_dirty")
-            assert cursor.fetchone()[0] == 0
+        assert waiting(other) == 0
     finally:
         other.close()
     assert postings_of("dodol") and not any(
