@@ -14,6 +14,12 @@ Workloads (all in the same run, against the same server):
   home      /
   mix       shoppers' mix: Zipf-like popularity over a few thousand URLs, measured
             after --warmup seconds of the same traffic (caches warm, as in production)
+Before each row is measured, its workers are warmed for --row-warmup seconds
+with traffic of the same kind on URLs the row never asks (other search words,
+products, vendors, category pages): the row measures a running site's work
+per request, not the first requests of freshly started workers (compiling
+templates and statements, reading the catalogue's aggregates once), which
+are a one-off cost shown by --row-warmup 0 (docs/performance.md).
 Ratios (req/s of a row / req/s of the ceiling) are the figures that count: the
 machine is shared and noisy. Each row's ratio is taken against the ceiling
 measured right before and right after it (--ceiling-seconds each, their mean),
@@ -35,7 +41,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from _setup import django_setup
 
@@ -43,6 +49,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 LUA = Path(__file__).with_name("rotate.lua")
 GUNICORN_CONF = ROOT / "umkm_directory" / "gunicorn.conf.py"
+# URLs of each cold row's warm-up (at most).
+WARM = 1000
 
 
 def log(message):
@@ -109,9 +117,9 @@ def make_urls(env, workdir, rng, count):
 
     visible = Product.objects.visible()
     total = visible.count()
-    ids = list(visible.order_by("?").values_list("slug", flat=True)[: max(count, 1)])
+    ids = list(visible.order_by("?").values_list("slug", flat=True)[: max(count, 1) + WARM])
     names = list(visible.order_by("?").values_list("name", flat=True)[:3000])
-    vendors = list(Vendor.objects.active().order_by("?").values_list("slug", flat=True)[:count])
+    vendors = list(Vendor.objects.active().order_by("?").values_list("slug", flat=True)[: count + WARM])
     categories = list(Category.objects.visible().values_list("slug", flat=True))
     districts = list(District.objects.values_list("slug", flat=True))
     certs = list(Certification.values)
@@ -209,14 +217,24 @@ def make_urls(env, workdir, rng, count):
                 break
         return seen
 
-    files = {
-        "ceiling": ["/robots.txt"],
-        "search": unique(search_url, count),
-        "browse": unique(browse_url, count),
-        "product": [f"/products/{slug}/" for slug in ids],
-        "vendor": [f"/vendors/{slug}/" for slug in vendors],
-        "home": ["/"],
-    }
+    # Each cold row's URLs, and its warm-up's (WARM of them), none of which
+    # the row asks; a search's warm-up shares no text with the row (a text's
+    # candidates are cached, whatever its filters).
+    searches = unique(search_url, count + 4 * WARM)
+    texts = sorted({parse_qs(urlsplit(url).query)["q"][0] for url in searches})
+    warm_texts = set(rng.sample(texts, len(texts) // 5))
+
+    def split(urls):
+        # The last URLs (at most WARM, a tenth when there are few) warm up.
+        n = min(WARM, len(urls) // 10)
+        return urls[: len(urls) - n][:count], urls[len(urls) - n :]
+
+    files, warm = {"ceiling": ["/robots.txt"], "home": ["/"]}, {"home": ["/"]}
+    files["browse"], warm["browse"] = split(unique(browse_url, count + WARM))
+    files["product"], warm["product"] = split([f"/products/{slug}/" for slug in ids])
+    files["vendor"], warm["vendor"] = split([f"/vendors/{slug}/" for slug in vendors])
+    files["search"] = [u for u in searches if parse_qs(urlsplit(u).query)["q"][0] not in warm_texts][:count]
+    warm["search"] = [u for u in searches if parse_qs(urlsplit(u).query)["q"][0] in warm_texts][:WARM]
     pool = (
         rng.sample(files["product"], min(1500, len(files["product"])))
         + rng.sample(files["browse"], min(700, len(files["browse"])))
@@ -232,6 +250,11 @@ def make_urls(env, workdir, rng, count):
     for name, urls in files.items():
         paths[name] = workdir / f"urls-{name}.txt"
         paths[name].write_text("\n".join(urls) + "\n")
+    for name, urls in warm.items():
+        if not urls:
+            continue
+        paths[f"warm-{name}"] = workdir / f"urls-warm-{name}.txt"
+        paths[f"warm-{name}"].write_text("\n".join(urls) + "\n")
     return paths, total
 
 
@@ -319,6 +342,12 @@ def main():
     parser.add_argument("--only", default="", help="comma-separated workloads to run")
     parser.add_argument("--warmup", type=int, default=10, help="seconds of unmeasured mix before the mix row")
     parser.add_argument(
+        "--row-warmup",
+        type=int,
+        default=3,
+        help="seconds of unmeasured traffic on other URLs of the same kind before each cold row (0: none)",
+    )
+    parser.add_argument(
         "--ceiling-seconds", type=int, default=5, help="seconds of ceiling before and after each row"
     )
     parser.add_argument("--seed-only", action="store_true", help="create and seed the database, then stop")
@@ -367,6 +396,9 @@ def main():
                 # The mix measures a site in its steady state, caches warm.
                 log(f"  mix warm-up ({args.warmup} s, not measured)…")
                 wrk(args, paths[name], args.warmup)
+            if f"warm-{name}" in paths and args.row_warmup:
+                log(f"  {name} warm-up ({args.row_warmup} s on other URLs, not measured)…")
+                wrk(args, paths[f"warm-{name}"], args.row_warmup)
             log(f"  {name}…")
             if name == "ceiling":
                 row = wrk(args, paths[name], args.duration)
@@ -384,7 +416,8 @@ def main():
     print(
         f"\n{args.db}, {total} visible products ({args.products} seeded), {args.workers} workers, "
         f"{args.connections} connections, {args.duration} s per row "
-        f"(ceiling {args.ceiling_seconds} s before and after each)"
+        f"(ceiling {args.ceiling_seconds} s before and after each; "
+        f"cold rows after {args.row_warmup} s of warm-up on other URLs)"
     )
     if seed_seconds is not None:
         print(f"seed_demo: {seed_seconds:.1f} s")
