@@ -397,7 +397,7 @@ def main():
                 log(f"  mix warm-up ({args.warmup} s, not measured)…")
                 wrk(args, paths[name], args.warmup)
             if f"warm-{name}" in paths and args.row_warmup:
-                log(f"  {name} warm-up ({args.row_warmup} s on other URLs, not measured)…")
+                log(f"  {name} warm-up ({args.row_warmup} s, not measured)…")
                 wrk(args, paths[f"warm-{name}"], args.row_warmup)
             log(f"  {name}…")
             if name == "ceiling":
