@@ -1,0 +1,72 @@
+#!/usr/bin/env python
+"""What a new search text costs the database, over the texts of a search URL
+file (bench/run.py's urls-search.txt): for each distinct text, the
+candidates (``products.search._backend().candidates()``) and the search's
+table (``SEARCH_ROWS`` over those candidates), each timed once with the
+cache bypassed, after a warm-up over the file's last texts.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/umkm_bench \\
+        .venv/bin/python bench/search_texts.py /tmp/umkm-bench/postgresql-1000000/urls-search.txt
+
+Prints the mean number of products a text brings (the table's rows), how
+many texts match nothing, and the mean, p50, p90, p99 and max in ms of each
+step, so the same file on databases of different sizes shows how the cost
+follows the matches.
+"""
+
+import argparse
+import statistics
+import time
+from urllib.parse import parse_qs, urlsplit
+
+from _setup import django_setup
+
+
+def summary(name, values):
+    ordered = sorted(values)
+    n = len(ordered)
+    return (
+        f"{name:<12} mean {statistics.mean(ordered):6.2f}  p50 {ordered[n // 2]:6.2f}"
+        f"  p90 {ordered[int(n * 0.9)]:6.2f}  p99 {ordered[int(n * 0.99)]:6.2f}  max {ordered[-1]:6.1f} ms"
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("paths", help="a file of search paths (/products/?q=...)")
+    parser.add_argument("--texts", type=int, default=400, help="distinct texts to time (default 400)")
+    parser.add_argument("--warm", type=int, default=100, help="texts to warm up with (default 100)")
+    args = parser.parse_args()
+    django_setup(quiet=True)
+    from products import search
+    from products.filters import SEARCH_ROWS
+
+    texts = []
+    with open(args.paths) as handle:
+        for line in handle:
+            words = tuple(search.tokens(parse_qs(urlsplit(line.strip()).query).get("q", [""])[0]))
+            if words and words not in texts:
+                texts.append(words)
+    timed, warm = texts[: args.texts], texts[args.texts :][-args.warm :]
+    backend = search._backend()
+
+    def cost(words):
+        started = time.perf_counter()
+        ids = sorted({pk for pk, _tier in backend.candidates(list(words))})
+        found = time.perf_counter()
+        rows = SEARCH_ROWS.fetch(ids=search.id_param(ids)) if ids else []
+        return (found - started) * 1000, (time.perf_counter() - found) * 1000, len(rows)
+
+    for words in warm:
+        cost(words)
+    results = [cost(words) for words in timed]
+    print(
+        f"{len(results)} texts: {statistics.mean(r[2] for r in results):.0f} products a text on average"
+        f" (at most {2 * search.MAX_CANDIDATES}), {sum(1 for r in results if not r[2])} matching nothing"
+    )
+    print(summary("candidates", [r[0] for r in results]))
+    print(summary("table", [r[1] for r in results]))
+
+
+if __name__ == "__main__":
+    main()
