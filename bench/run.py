@@ -16,10 +16,11 @@ Workloads (all in the same run, against the same server):
             after --warmup seconds of the same traffic (caches warm, as in production)
 Before each row is measured, its workers are warmed for --row-warmup seconds
 with traffic of the same kind on URLs the row never asks (other search words,
-products, vendors, category pages): the row measures a running site's work
-per request, not the first requests of freshly started workers (compiling
-templates and statements, reading the catalogue's aggregates once), which
-are a one-off cost shown by --row-warmup 0 (docs/performance.md).
+products, vendors, category pages; for home, / itself): the row measures a
+running site's work per request, not the first requests of freshly started
+workers (importing, reading the catalogue's aggregates once, planning
+statements), which are a one-off cost shown by --row-warmup 0
+(docs/performance.md).
 Ratios (req/s of a row / req/s of the ceiling) are the figures that count: the
 machine is shared and noisy. Each row's ratio is taken against the ceiling
 measured right before and right after it (--ceiling-seconds each, their mean),
@@ -220,8 +221,11 @@ def make_urls(env, workdir, rng, count):
     # Each cold row's URLs, and its warm-up's (WARM of them), none of which
     # the row asks; a search's warm-up shares no text with the row (a text's
     # candidates are cached, whatever its filters).
+    def text(url):
+        return parse_qs(urlsplit(url).query)["q"][0]
+
     searches = unique(search_url, count + 4 * WARM)
-    texts = sorted({parse_qs(urlsplit(url).query)["q"][0] for url in searches})
+    texts = sorted({text(url) for url in searches})
     warm_texts = set(rng.sample(texts, len(texts) // 5))
 
     def split(urls):
@@ -233,8 +237,8 @@ def make_urls(env, workdir, rng, count):
     files["browse"], warm["browse"] = split(unique(browse_url, count + WARM))
     files["product"], warm["product"] = split([f"/products/{slug}/" for slug in ids])
     files["vendor"], warm["vendor"] = split([f"/vendors/{slug}/" for slug in vendors])
-    files["search"] = [u for u in searches if parse_qs(urlsplit(u).query)["q"][0] not in warm_texts][:count]
-    warm["search"] = [u for u in searches if parse_qs(urlsplit(u).query)["q"][0] in warm_texts][:WARM]
+    files["search"] = [url for url in searches if text(url) not in warm_texts][:count]
+    warm["search"] = [url for url in searches if text(url) in warm_texts][:WARM]
     pool = (
         rng.sample(files["product"], min(1500, len(files["product"])))
         + rng.sample(files["browse"], min(700, len(files["browse"])))
