@@ -185,21 +185,59 @@ _LOCAL = {}
 LOCAL_LIMIT = 500
 
 
-def get_or_compute(name, compute, params=None, *, catalogue_version=None):
+# How long a process computing a value ``once`` (get_or_compute()) holds
+# its claim, and how long the others wait for its result, in seconds; past
+# that they compute it themselves (the claimant may have died).
+ONCE_WAIT = 10.0
+ONCE_POLL = 0.02
+
+
+def get_or_compute(name, compute, params=None, *, catalogue_version=None, once=False):
     """The cached value for ``name``/``params`` under the current version,
-    computing and storing it on a miss."""
+    computing and storing it on a miss.
+
+    ``once``: for a value that is slow to compute and that every request
+    needs right after an edit (the catalogue's cube): the first process to
+    miss it claims it in the cache and computes it; the others, in every
+    instance sharing the cache, wait for its result instead of each running
+    the same query on the database at the same moment."""
     cache_key = key(name, params, catalogue_version=catalogue_version)
     value = _LOCAL.get(cache_key)
     if value is not None:
         return value
     value = cache.get(cache_key)
     if value is None:
-        value = compute()
-        cache.set(cache_key, value)
+        value = _compute_once(cache_key, compute) if once else None
+        if value is None:
+            value = compute()
+            cache.set(cache_key, value)
     if len(_LOCAL) >= LOCAL_LIMIT:
         _LOCAL.clear()
     _LOCAL[cache_key] = value
     return value
+
+
+def _compute_once(cache_key, compute):
+    """The value of ``cache_key``, computed and stored by this process if it
+    is the first to claim it, else as another process stores it; None when
+    none did within ONCE_WAIT (the caller computes it)."""
+    claim = cache_key + ":computing"
+    if cache.add(claim, 1, timeout=ONCE_WAIT):
+        try:
+            value = compute()
+            cache.set(cache_key, value)
+        finally:
+            cache.delete(claim)
+        return value
+    deadline = time.monotonic() + ONCE_WAIT
+    while time.monotonic() < deadline:
+        time.sleep(ONCE_POLL)
+        value = cache.get(cache_key)
+        if value is not None:
+            return value
+        if cache.get(claim) is None:  # stored just now, or the claimant failed
+            return cache.get(cache_key)
+    return None
 
 
 # --- Reference data the catalogue reads on every request ------------------

@@ -626,7 +626,8 @@ def cube():
     Its size depends on the number of categories and districts, not of
     products; every count of a request without search text, vendor or price
     (category pages, districts, certifications, sort orders, deep pages) is
-    summed from it, so those pages cost no aggregate query at all."""
+    summed from it, so those pages cost no aggregate query at all. After an
+    edit, one process computes it while the others wait for it (``once``)."""
 
     def compute():
         rows = (
@@ -638,7 +639,7 @@ def cube():
         )
         return [tuple(row) for row in rows]
 
-    return cache.get_or_compute("cube", compute)
+    return cache.get_or_compute("cube", compute, once=True)
 
 
 def flag_bits():

@@ -1,6 +1,10 @@
 """products.cache: the catalogue version moves on with every public change,
 so cached counts are right on the next request; on local memory and Redis."""
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.core.cache import cache as django_cache
 from django.core.cache import caches
@@ -61,6 +65,50 @@ def test_a_value_read_once_is_kept_by_the_process_until_the_version_moves(any_ca
     assert len([key for key, *rest in reads if "tree" in key]) == 1
     cache.bump()  # an edit, in any process: the next request reads new keys
     assert cache.get_or_compute("tree", lambda: ["makanan"]) == ["makanan"]
+
+
+def test_a_value_computed_once_is_computed_by_one_of_several_concurrent_requests(any_cache):
+    """After an edit every request misses the cube at once: one computes it,
+    the others wait for its result instead of running the same query."""
+    calls = []
+    started = threading.Barrier(4)
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.3)  # a slow aggregate: the other requests arrive meanwhile
+        return {"cells": 7}
+
+    def request():
+        started.wait()
+        cache._LOCAL.clear()  # each as in a process of its own
+        return cache.get_or_compute("cube-like", compute, once=True)
+
+    cache.version()  # a running site's version (and, on local memory, its stamp file) exists
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: request(), range(4)))
+    assert results == [{"cells": 7}] * 4
+    assert len(calls) == 1
+    cache.bump()  # the next edit: computed again, once
+    cache._LOCAL.clear()
+    assert cache.get_or_compute("cube-like", compute, once=True) == {"cells": 7}
+    assert len(calls) == 2
+
+
+def test_a_request_waiting_for_a_value_computes_it_when_the_claimant_fails(any_cache):
+    claim = cache.key("cube-like") + ":computing"
+    django_cache.add(claim, 1)  # another process claimed it...
+    threading.Timer(0.1, django_cache.delete, [claim]).start()  # ...and failed
+    started = time.monotonic()
+    assert cache.get_or_compute("cube-like", lambda: ["computed here"], once=True) == ["computed here"]
+    assert time.monotonic() - started >= 0.1  # it waited for the claimant first
+
+
+def test_a_request_waits_no_longer_than_once_wait_for_a_claimant(any_cache, monkeypatch):
+    monkeypatch.setattr(cache, "ONCE_WAIT", 0.2)
+    django_cache.add(cache.key("cube-like") + ":computing", 1, timeout=60)  # a claimant that hangs
+    started = time.monotonic()
+    assert cache.get_or_compute("cube-like", lambda: ["computed here"], once=True) == ["computed here"]
+    assert 0.2 <= time.monotonic() - started < 2
 
 
 def test_a_lost_version_key_never_comes_back_to_an_old_number(any_cache):
