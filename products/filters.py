@@ -710,7 +710,7 @@ class SearchTable(namedtuple("SearchTable", "ids category district vendor price 
 SEARCH_ROWS = PreparedQuery(
     lambda ids: (
         Product.objects.visible()
-        .filter(pk__in=search.id_list(ids))
+        .filter(pk__among=ids)
         .annotate(
             created_rank=Window(RowNumber(), order_by=[F("created_at").asc(), F("id").asc()]),
             bits=flag_bits(),

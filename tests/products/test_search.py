@@ -442,3 +442,18 @@ def test_a_fold_waits_for_no_writer_and_leaves_a_writers_products_to_a_later_fol
     search.cache.bump()
     assert found("dodol") == {"Dodol Durian Asli"}
     assert found("lempok") == set()
+
+
+def test_among_lookup_keeps_exactly_the_listed_products():
+    # pk__among= (a search's table reads its candidates this way): the
+    # listed products, whatever their number or order; unknown ids and
+    # repeats change nothing; an empty list keeps none.
+    products = ProductFactory.create_batch(5)
+    chosen = [products[3].pk, products[0].pk, products[3].pk, 10**9]
+
+    def among(ids):
+        return set(Product.objects.filter(pk__among=search.id_param(ids)).values_list("pk", flat=True))
+
+    assert among(chosen) == {products[0].pk, products[3].pk}
+    assert among([p.pk for p in products]) == {p.pk for p in products}
+    assert among([]) == set()
