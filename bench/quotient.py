@@ -25,14 +25,14 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN = [sys.executable, str(ROOT / "bench" / "run.py")]
 
 
-def ratios(products, pg_name, rows, redis, extra):
+def ratios(products, pg_name, rows, redis, workdir, extra):
     """One reused run of ``rows``: {row: ratio}, from the run's result.json."""
     command = [
         *RUN, "--db", "postgresql", "--products", str(products), "--pg-name", pg_name,
-        "--redis", redis, "--reuse", "--only", ",".join(rows), *extra,
+        "--redis", redis, "--workdir", workdir, "--reuse", "--only", ",".join(rows), *extra,
     ]  # fmt: skip
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    result = json.loads(Path(f"/tmp/umkm-bench/postgresql-{products}/result.json").read_text())
+    result = json.loads((Path(workdir) / f"postgresql-{products}" / "result.json").read_text())
     if result["args"]["pg_name"] != pg_name or not result["args"]["reuse"]:
         sys.exit(f"result.json of {products} products is not this run's")
     found = result["rows"]
@@ -51,14 +51,15 @@ def main():
     parser.add_argument("--small", type=int, default=10_000, help="products in the small database")
     parser.add_argument("--small-db", default="umkm_bench_10k")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--workdir", default="/tmp/umkm-bench", help="bench/run.py's work folder")
     parser.add_argument("extra", nargs="*", help="after --: more arguments for bench/run.py")
     args = parser.parse_args()
     rows = [name for name in args.rows.split(",") if name]
     quotients = {name: [] for name in rows}
     print(f"{'round':<6}{'row':<10}{'large':>8}{'small':>8}{'quotient':>10}", flush=True)
     for number in range(1, args.rounds + 1):
-        large = ratios(args.large, args.large_db, rows, args.redis, args.extra)
-        small = ratios(args.small, args.small_db, rows, args.redis, args.extra)
+        large = ratios(args.large, args.large_db, rows, args.redis, args.workdir, args.extra)
+        small = ratios(args.small, args.small_db, rows, args.redis, args.workdir, args.extra)
         for name in rows:
             quotients[name].append(large[name] / small[name])
             line = f"{large[name]:8.3f}{small[name]:8.3f}{quotients[name][-1]:10.2f}"
