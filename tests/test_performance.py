@@ -233,6 +233,12 @@ def test_a_very_broad_search_is_bounded_and_says_so(client, monkeypatch):
     shown = re.search(r'id="results-count">\s*([^<]+?) produk', broad).group(1)
     assert shown.endswith("+") and 3 <= int(shown[:-1]) <= 6
     assert "Pencarian ini sangat luas" in broad
+    # It says what a filter does then: choose among the newest matches.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert "only the newest matching products are shown, and filters choose among them" in (
+        client.get("/products/?q=kue").content.decode()
+    )
+    del client.cookies[settings.LANGUAGE_COOKIE_NAME]
 
     narrow = client.get("/products/?q=kue+pandan").content.decode()
     assert re.search(r'id="results-count">\s*1 produk', narrow)
