@@ -232,10 +232,10 @@ def _compute_once(cache_key, compute):
     deadline = time.monotonic() + ONCE_WAIT
     while time.monotonic() < deadline:
         time.sleep(ONCE_POLL)
-        value = cache.get(cache_key)
-        if value is not None:
-            return value
-        if cache.get(claim) is None:  # stored just now, or the claimant failed
+        found = cache.get_many([cache_key, claim])  # one round trip a poll
+        if cache_key in found:
+            return found[cache_key]
+        if claim not in found:  # stored just now, or the claimant failed
             return cache.get(cache_key)
     return None
 
