@@ -121,17 +121,17 @@ def version():
 
 def version_and(*keys):
     """The current catalogue version and the cached values of ``keys`` (a
-    dict of those found), in one cache round trip: a page asks for its
-    version and its cached copy together. The version is read once per
-    request; ``keys`` on every call."""
-    memo = getattr(_request, "version", None)
-    if memo is not None:
-        return memo, (cache.get_many(keys) if keys else {})
-    found = cache.get_many([VERSION_KEY, *keys])
-    current = _read_version(found.pop(VERSION_KEY, None))
-    if getattr(_request, "active", False):
-        _request.version = current
-    return current, found
+    dict of those found). The version is read once per request, from the
+    shared cache's tracked copy when it keeps one (Redis:
+    umkm_directory.redis_cache, no round trip while no one wrote it);
+    ``keys`` on every call, one round trip when there are any."""
+    current = getattr(_request, "version", None)
+    if current is None:
+        get_tracked = getattr(cache, "get_tracked", cache.get)
+        current = _read_version(get_tracked(VERSION_KEY))
+        if getattr(_request, "active", False):
+            _request.version = current
+    return current, (cache.get_many(keys) if keys else {})
 
 
 def _read_version(current=None):

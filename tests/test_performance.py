@@ -202,6 +202,33 @@ def test_a_bump_in_another_worker_reaches_this_one_on_local_memory(client, setti
     assert facet_counts(client, "/products/?cert=halal")[0] == 0
 
 
+@pytest.mark.parametrize("any_cache", ["redis"], indirect=True)
+def test_a_page_asked_for_the_first_time_costs_no_redis_round_trip(client, any_cache, monkeypatch):
+    """With Redis, the catalogue version is read from the process's tracked
+    copy (umkm_directory.redis_cache) and a page this process was never asked
+    for is not looked for in the page cache: a product or vendor page of the
+    long tail sends Redis nothing once its category's cards are cached; an
+    edit is still seen on the next request."""
+    from tests.test_redis_cache import SentCommands
+
+    category = CategoryFactory(slug="kue")
+    first, second, third = (
+        ProductFactory(category=category, name=f"Kue {n}") for n in ("Bingka", "Lapis", "Talam")
+    )
+    assert client.get(first.get_absolute_url()).status_code == 200  # the category's cards, the version
+    sent = SentCommands(monkeypatch)
+    response = client.get(second.get_absolute_url())
+    assert response.status_code == 200 and "Kue Lapis" in response.content.decode()
+    assert sent.names == []
+
+    Product.objects.filter(pk=first.pk).update(name="Kue Bingka Pandan")
+    cache.bump()  # an edit (here through this process; tests/test_redis_cache.py: through another client)
+    sent.names.clear()
+    related = client.get(third.get_absolute_url()).content.decode()
+    assert "Kue Bingka Pandan" in related  # the related cards were computed again
+    assert "GET" in sent.names
+
+
 def test_cached_cards_and_pages_follow_vendor_edits_and_the_language(client, any_cache):
     """Cards and whole pages are cached per catalogue version and language:
     a vendor edit (which does not touch the product row) shows at once, and

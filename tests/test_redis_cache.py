@@ -46,3 +46,92 @@ def test_one_client_serves_every_operation(caches, monkeypatch):
         ours.set(f"k{n}", n)
         assert ours.get(f"k{n}") == n
     assert len(made) == 1
+
+
+class SentCommands:
+    """The commands this process sends to Redis, by name (every connection:
+    the cache's pool and the tracked reads' own)."""
+
+    def __init__(self, monkeypatch):
+        self.names = []
+        original = redis.connection.AbstractConnection.send_command
+
+        def counting(connection, *args, **kwargs):
+            self.names.append(str(args[0]).upper())
+            return original(connection, *args, **kwargs)
+
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_command", counting)
+
+
+def test_a_tracked_read_is_a_plain_read(caches):
+    ours, django = caches
+    assert ours.get_tracked("version") is None and ours.get_tracked("version", 0) == 0
+    django.set("version", 41)
+    assert ours.get_tracked("version") == 41
+    django.set("card", {"html": "<li>Amplang</li>"})
+    assert ours.get_tracked("card") == {"html": "<li>Amplang</li>"}
+
+
+def test_a_tracked_read_sees_any_client_s_write_on_the_next_read(caches):
+    """Another instance of the site, or any Redis client, writes: Redis
+    pushes the change, and the very next tracked read returns the new value."""
+    ours, other_instance = caches
+    other_instance.set("version", 1)
+    assert ours.get_tracked("version") == 1
+    other_instance.incr("version")
+    assert ours.get_tracked("version") == 2
+    raw = redis.Redis.from_url(REDIS_TEST_URL)
+    raw.incr(ours.make_and_validate_key("version"))
+    assert ours.get_tracked("version") == 3
+    other_instance.delete("version")
+    assert ours.get_tracked("version") is None
+    other_instance.set("version", 10)
+    assert ours.get_tracked("version") == 10
+    ours.incr("version")  # this process's own write
+    assert ours.get_tracked("version") == 11
+
+
+def test_a_tracked_read_asks_redis_only_after_the_key_changed(caches, monkeypatch):
+    ours, other_instance = caches
+    other_instance.set("version", 7)
+    assert ours.get_tracked("version") == 7
+    sent = SentCommands(monkeypatch)
+    for _ in range(50):
+        assert ours.get_tracked("version") == 7
+    assert sent.names == []  # fifty reads, no round trip
+    other_instance.incr("version")
+    sent.names.clear()
+    for _ in range(50):
+        assert ours.get_tracked("version") == 8
+    assert sent.names == ["GET"]  # read again once, after the push
+
+
+def test_a_lost_tracking_connection_falls_back_to_a_plain_read_then_reconnects(caches, monkeypatch):
+    ours, other_instance = caches
+    other_instance.set("version", 1)
+    assert ours.get_tracked("version") == 1
+    raw = redis.Redis.from_url(REDIS_TEST_URL)
+    database = str(raw.connection_pool.connection_kwargs.get("db", 0))
+    tracking = [c for c in raw.client_list() if "t" in c["flags"] and c["db"] == database]
+    assert tracking
+    for client in tracking:  # Redis restarted, a proxy dropped it...
+        raw.client_kill_filter(_id=client["id"])
+    other_instance.set("version", 2)  # the push for it is lost with the connection
+    assert ours.get_tracked("version") == 2
+    assert ours.get_tracked("version") == 2
+    other_instance.set("version", 3)
+    assert ours.get_tracked("version") == 3  # tracked again on a new connection
+
+
+def test_a_copy_is_read_again_past_its_age_even_when_no_push_comes(caches, monkeypatch):
+    """The bound for a connection that died silently: pushes ignored here."""
+    from umkm_directory import redis_cache
+
+    ours, other_instance = caches
+    monkeypatch.setattr(redis_cache._Tracker, "_invalidated", lambda tracker, message: None)
+    other_instance.set("version", 1)
+    assert ours.get_tracked("version") == 1
+    other_instance.set("version", 2)
+    assert ours.get_tracked("version") == 1  # no push taken: the copy is kept...
+    monkeypatch.setattr(redis_cache, "TRACKED_MAX_AGE", 0.0)
+    assert ours.get_tracked("version") == 2  # ...until it is older than the bound

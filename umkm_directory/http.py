@@ -12,13 +12,16 @@ from what the page depends on, without rendering it:
 - BUILD: a digest of the site's own code, templates and translations, so a
   release that changes a page changes every ETag.
 
-Computing it costs one cache read and no database query.
+Computing it costs no database query and, with Redis, no round trip while
+the catalogue is not edited (the version's tracked copy,
+umkm_directory.redis_cache).
 
 The rendered page is also kept in the cache (compressed) under the same
 parts but the version, which is stored with it: a popular page is rendered
 once per catalogue version and language, whoever asks, and served from the
 cache as it was rendered; an edit retires it (its version no longer the
-current one). The version and the page are read in one cache round trip.
+current one). A page is looked for in the cache only when this process has
+been asked for it before (_version_and_page).
 
 Pages are sent with
 ``Cache-Control: max-age=0, must-revalidate``: a browser keeps its copy but asks
@@ -76,13 +79,17 @@ def _etag(request, *parts):
 
 def _version_and_page(request):
     """(the catalogue version, the cached copy of this page or None), read
-    together once per request (products.cache.version_and)."""
+    once per request (products.cache.version_and). The cached copy is only
+    looked for when this process was asked for the page before: a page is
+    stored on its second request (cached_page), so an address asked for the
+    first time here is rarely stored, and a long-tail page (a product, a
+    vendor, a deep page) costs no cache round trip at all."""
     found = getattr(request, "_catalogue_page", None)
     if found is None:
         from products.cache import version_and  # umkm_directory wires products and vendors
 
         key = "page:" + _etag(request)
-        version, values = version_and(key)
+        version, values = version_and(key) if key in _SEEN else version_and()
         found = request._catalogue_page = (version, key, values.get(key))
     return found
 
