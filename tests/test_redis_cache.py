@@ -106,21 +106,48 @@ def test_a_tracked_read_asks_redis_only_after_the_key_changed(caches, monkeypatc
     assert sent.names == ["GET"]  # read again once, after the push
 
 
-def test_a_lost_tracking_connection_falls_back_to_a_plain_read_then_reconnects(caches, monkeypatch):
+def tracking_clients(raw):
+    database = str(raw.connection_pool.connection_kwargs.get("db", 0))
+    return [c for c in raw.client_list() if "t" in c["flags"] and c["db"] == database]
+
+
+def test_a_lost_tracking_connection_falls_back_to_plain_reads_then_reconnects(caches, monkeypatch):
     ours, other_instance = caches
     other_instance.set("version", 1)
     assert ours.get_tracked("version") == 1
     raw = redis.Redis.from_url(REDIS_TEST_URL)
-    database = str(raw.connection_pool.connection_kwargs.get("db", 0))
-    tracking = [c for c in raw.client_list() if "t" in c["flags"] and c["db"] == database]
-    assert tracking
-    for client in tracking:  # Redis restarted, a proxy dropped it...
+    assert tracking_clients(raw)
+    for client in tracking_clients(raw):  # Redis restarted, a proxy dropped it...
         raw.client_kill_filter(_id=client["id"])
     other_instance.set("version", 2)  # the push for it is lost with the connection
-    assert ours.get_tracked("version") == 2
-    assert ours.get_tracked("version") == 2
+    assert ours.get_tracked("version") == 2  # the loss noticed: a plain read
     other_instance.set("version", 3)
-    assert ours.get_tracked("version") == 3  # tracked again on a new connection
+    assert ours.get_tracked("version") == 3  # plain reads for a while
+    assert not tracking_clients(raw)
+
+    ours._cache._tracker.retry_at = 0.0  # the while has passed
+    assert ours.get_tracked("version") == 3
+    assert tracking_clients(raw)  # tracked again, on a new connection
+    sent = SentCommands(monkeypatch)
+    assert ours.get_tracked("version") == 3 and sent.names == []
+
+
+def test_a_server_refusing_tracking_gets_plain_reads_without_a_reconnection_each(caches, monkeypatch):
+    from umkm_directory import redis_cache
+
+    ours, other_instance = caches
+    attempts = []
+
+    def refused(tracker):
+        attempts.append(1)
+        raise redis.ResponseError("unknown command 'CLIENT'")  # a host that disables CLIENT
+
+    monkeypatch.setattr(redis_cache._Tracker, "_connect", refused)
+    other_instance.set("version", 5)
+    for value in (5, 6, 7):
+        assert ours.get_tracked("version") == value
+        other_instance.incr("version")
+    assert attempts == [1]
 
 
 def test_a_copy_is_read_again_past_its_age_even_when_no_push_comes(caches, monkeypatch):

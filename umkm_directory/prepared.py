@@ -123,52 +123,86 @@ class PreparedQuery:
         """The model instances (or, for values_list(), the tuples) the QuerySet
         built with ``values`` (and ``shape``) would give, ``limit`` rows from
         ``offset`` when a limit is given."""
+        return fetch_together(
+            (self, {"shape": shape, "limit": limit, "offset": offset, **values}), using=using
+        )[0]
+
+    def _call(self, connection, using, shape=_NO_SHAPE, limit=None, offset=0, **values):
+        """(compiled, values) for one call, compiling it on first use."""
         paged = limit is not None
-        connection = connections[using]
         key = (using, connection.vendor, shape, paged, tuple(sorted(values)))
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(using, sorted(values), shape, paged)
         if paged:
             values.update(limit=int(limit), offset=int(offset))
-        statement = compiled["statement"]
-        with connection.cursor() as cursor:
-            if statement is None:
+        return compiled, values
+
+
+def fetch_together(*calls, using="default"):
+    """The results of several prepared calls, each ``(query, {name: value,
+    ..., and optionally shape, limit, offset})``, as ``fetch()`` gives them,
+    in a list. On PostgreSQL they are sent as one query string of EXECUTEs
+    (one round trip; psycopg reads a result set for each); elsewhere one
+    after the other. For a page whose queries need only the request's values
+    (a vendor and its products' cards, both by the vendor's slug)."""
+    connection = connections[using]
+    prepared_calls = [query._call(connection, using, **dict(values)) for query, values in calls]
+    results = []
+    with connection.cursor() as cursor:
+        if any(compiled["statement"] is None for compiled, _values in prepared_calls):
+            for compiled, values in prepared_calls:
                 params = list(compiled["params"])
                 for name, value in values.items():
                     params[compiled["positions"][name]] = value
                 cursor.execute(compiled["sql"], params)
-            else:
-                name, prepare, order = statement
-                prepared = _PREPARED.setdefault(connection.connection, set())
+                results.append(cursor.fetchall())
+        else:
+            prepared = _PREPARED.setdefault(connection.connection, set())
+            texts, arguments = [], []
+            for compiled, values in prepared_calls:
+                name, prepare, order = compiled["statement"]
                 if name not in prepared:
                     # Setting up the connection, once (like its time zone):
                     # not one of a page's queries.
                     with connection.wrap_database_errors:
                         connection.connection.execute(prepare)
                     prepared.add(name)
-                arguments = ", ".join(["%s"] * len(order))
-                cursor.execute(f"EXECUTE {name} ({arguments})", [values[n] for n in order])
-            rows = cursor.fetchall()
-        if compiled["converters"]:
-            rows = [tuple(row) for row in compiled["compiler"].apply_converters(rows, compiled["converters"])]
-        if compiled["rows"]:
-            return [row[0] for row in rows] if compiled["rows"] == "flat" else rows
-        model, start, end, init_list = (
-            compiled["model"],
-            compiled["start"],
-            compiled["end"],
-            compiled["init_list"],
-        )
-        objects = []
-        for row in rows:
-            obj = model.from_db(using, init_list, row[start:end])
-            for populator in compiled["populators"]:
-                populator.populate(row, obj)
-            for attribute, position in compiled["annotations"]:
-                setattr(obj, attribute, row[position])
-            objects.append(obj)
-        return objects
+                texts.append(f"EXECUTE {name} ({', '.join(['%s'] * len(order))})")
+                arguments += [values[n] for n in order]
+            cursor.execute("; ".join(texts), arguments)
+            results.append(cursor.fetchall())
+            for _more in prepared_calls[1:]:
+                cursor.nextset()
+                results.append(cursor.fetchall())
+    return [
+        _converted(compiled, rows, using)
+        for (compiled, _values), rows in zip(prepared_calls, results, strict=True)
+    ]
+
+
+def _converted(compiled, rows, using):
+    """Rows as the QuerySet gives them: tuples through Django's converters,
+    or model instances with their select_related objects and annotations."""
+    if compiled["converters"]:
+        rows = [tuple(row) for row in compiled["compiler"].apply_converters(rows, compiled["converters"])]
+    if compiled["rows"]:
+        return [row[0] for row in rows] if compiled["rows"] == "flat" else rows
+    model, start, end, init_list = (
+        compiled["model"],
+        compiled["start"],
+        compiled["end"],
+        compiled["init_list"],
+    )
+    objects = []
+    for row in rows:
+        obj = model.from_db(using, init_list, row[start:end])
+        for populator in compiled["populators"]:
+            populator.populate(row, obj)
+        for attribute, position in compiled["annotations"]:
+            setattr(obj, attribute, row[position])
+        objects.append(obj)
+    return objects
 
 
 # The statements prepared on each PostgreSQL connection (a new connection

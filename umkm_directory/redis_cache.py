@@ -23,8 +23,9 @@ backend is the standard one with two changes:
   trip per request. A write through this backend forgets its own process's
   copies of the keys it wrote at once, and a copy older than ``TRACKED_MAX_AGE`` seconds is read
   again whatever the pushes said (a bound for a connection that died
-  silently). Any error on that connection closes it, and the read goes to
-  Redis as a plain ``get()`` would.
+  silently). Any error on that connection closes it, and reads go to
+  Redis as a plain ``get()`` would for the next ``TRACKED_MAX_AGE`` seconds
+  (a server that refuses ``CLIENT TRACKING`` costs no reconnection a read).
 
   redis-py's own client-side caching does the same for every read but
   needs Redis 7.4; tracking itself is Redis 6's, and only the few tracked
@@ -45,6 +46,10 @@ from django.core.cache.backends.redis import RedisCacheClient
 TRACKED_MAX_AGE = 5.0
 
 
+class NotTracking(Exception):
+    """The tracked read is unavailable for now: read as get() does."""
+
+
 class _Tracker:
     """One RESP3 connection with tracking on, and the values it read (by key,
     with the time of the read). Per process (a forked worker opens its own);
@@ -56,6 +61,7 @@ class _Tracker:
         self.values = {}
         self.connection = None
         self.pid = None
+        self.retry_at = 0.0  # after a failure, plain reads until then
 
     def forget(self, keys=None):
         """Drop the copies of ``keys`` (all when None)."""
@@ -80,18 +86,22 @@ class _Tracker:
         connection.send_command("CLIENT", "TRACKING", "ON")
         if connection.read_response() not in (b"OK", "OK"):
             raise redis.ConnectionError("CLIENT TRACKING ON refused")
-        self.connection, self.pid = connection, os.getpid()
+        self.connection = connection
 
     def _close(self):
         connection, self.connection, self.values = self.connection, None, {}
-        if connection is not None and self.pid == os.getpid():
+        self.retry_at = time.monotonic() + TRACKED_MAX_AGE
+        if connection is not None:
             connection.disconnect()
 
     def get(self, key):
         """The raw value of ``key`` (bytes or None)."""
         with self.lock:
             if self.pid != os.getpid():  # forked: the parent's socket is not ours
-                self.connection, self.values = None, {}
+                self.connection, self.values, self.retry_at = None, {}, 0.0
+                self.pid = os.getpid()
+            if self.connection is None and time.monotonic() < self.retry_at:
+                raise NotTracking  # it failed a moment ago (a server refusing CLIENT, say)
             try:
                 if self.connection is None:
                     self._connect()
@@ -131,7 +141,7 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
     def get_tracked(self, key, default):
         try:
             value = self._tracker.get(key)
-        except (redis.RedisError, OSError):
+        except (NotTracking, redis.RedisError, OSError):
             return self.get(key, default)  # as a plain read would (and fail as it would)
         return default if value is None else self._serializer.loads(value)
 

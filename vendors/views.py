@@ -14,7 +14,7 @@ from django.views.generic import DetailView, ListView
 
 from umkm_directory.http import catalogue_cached, conditional_page
 from umkm_directory.pagination import KnownCountPaginator, StrictPageMixin, page_number
-from umkm_directory.prepared import PreparedQuery
+from umkm_directory.prepared import PreparedQuery, fetch_together
 
 from .models import District, Vendor
 
@@ -79,10 +79,12 @@ VENDOR_BY_SLUG = PreparedQuery(
     lambda slug: Vendor.objects.active().select_related("district").filter(slug=slug)
 )
 _products = Vendor.products.rel.related_model  # the vendors app does not import products
+# By the vendor's slug, not its id: both queries of the vendor page need only
+# the request's values and go to the database together (fetch_together()).
 PRODUCT_CARDS_OF = PreparedQuery(
-    lambda vendor_id: (
+    lambda slug: (
         _products.objects.visible()
-        .filter(vendor_id=vendor_id)
+        .filter(vendor__slug=slug)
         .order_by("-created_at", "-id")
         .annotate(total=Window(Count("id")))
         .card_rows("total")
@@ -93,23 +95,30 @@ PRODUCT_CARDS_OF = PreparedQuery(
 @method_decorator(conditional_page(), name="dispatch")
 class VendorDetailView(DetailView):
     """/vendors/<slug>/: one active vendor and its visible products, in two
-    queries: the vendor, and the card rows of one page of its products
-    carrying their total (a window count; a vendor's products are a few
-    dozen, so the rows before a deep page cost little)."""
+    queries sent together (one round trip on PostgreSQL): the vendor, and
+    the card rows of one page of its products carrying their total (a window
+    count; a vendor's products are a few dozen, so the rows before a deep
+    page cost little)."""
 
     template_name = "vendors/vendor_detail.html"
 
     def get_object(self, queryset=None):
-        found = VENDOR_BY_SLUG.fetch(slug=self.kwargs["slug"])
+        slug = self.kwargs["slug"]
+        per_page = VENDOR_PRODUCTS_PER_PAGE
+        self.page_number = page_number(self.request)
+        offset = (self.page_number - 1) * per_page
+        found, self.card_rows = fetch_together(
+            (VENDOR_BY_SLUG, {"slug": slug}),
+            (PRODUCT_CARDS_OF, {"slug": slug, "limit": per_page, "offset": offset}),
+        )
         if not found:
             raise Http404("No active vendor at this address")
         return found[0]
 
     def get_context_data(self, **kwargs):
-        number = page_number(self.request)
+        number = self.page_number
         per_page = VENDOR_PRODUCTS_PER_PAGE
-        offset = (number - 1) * per_page
-        rows = PRODUCT_CARDS_OF.fetch(vendor_id=self.object.pk, limit=per_page, offset=offset)
+        rows = self.card_rows
         if not rows and number > 1:
             raise Http404(_("Halaman ini tidak ada."))
         cards = [row[:-1] for row in rows]  # the card's columns, the total last
