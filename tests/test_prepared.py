@@ -1,11 +1,12 @@
 """umkm_directory.prepared: a lookup compiled once gives what the QuerySet gives."""
 
 import pytest
+from django.db import connection
 from django.db.models import Count, Prefetch
 
 from products.models import Product, ProductImage, Status
 from tests.factories import CategoryFactory, ProductFactory, VendorFactory
-from umkm_directory.prepared import PreparedQuery
+from umkm_directory.prepared import PreparedQuery, fetch_together
 
 pytestmark = pytest.mark.django_db
 
@@ -125,3 +126,24 @@ def test_a_page_of_a_prepared_list_takes_limit_and_offset_as_values():
     assert pages.fetch(limit=2, offset=0) == ["P0", "P1"]
     assert pages.fetch(limit=2, offset=4) == ["P4"]
     assert pages.fetch(limit=3, offset=1) == ["P1", "P2", "P3"]
+
+
+def test_calls_fetched_together_give_what_each_gives_alone_in_one_round_trip(django_assert_num_queries):
+    vendor = VendorFactory(slug="dapur-ani")
+    for n in range(5):
+        ProductFactory(slug=f"kue-{n}", name=f"Kue {n}", vendor=vendor)
+    ProductFactory(slug="lain", name="Lain")
+    names_of = PreparedQuery(
+        lambda slug: Product.objects.visible().filter(vendor__slug=slug).order_by("name").values_list("name")
+    )
+    alone = (BY_SLUG.fetch(slug="kue-3"), names_of.fetch(slug="dapur-ani", limit=2, offset=1))
+
+    # One statement string on PostgreSQL (one round trip); one per call elsewhere.
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+        product, names = fetch_together(
+            (BY_SLUG, {"slug": "kue-3"}), (names_of, {"slug": "dapur-ani", "limit": 2, "offset": 1})
+        )
+    assert [p.pk for p in product] == [p.pk for p in alone[0]] and product[0].vendor.slug == "dapur-ani"
+    assert names == alone[1] == [("Kue 1",), ("Kue 2",)]
+    empty, names = fetch_together((BY_SLUG, {"slug": "tidak-ada"}), (names_of, {"slug": "dapur-ani"}))
+    assert empty == [] and len(names) == 5  # an empty first result does not shift the second
