@@ -694,7 +694,7 @@ SearchResults = namedtuple("SearchResults", "ids aggregates")
 
 
 class SearchTable(namedtuple("SearchTable", "ids category district vendor price created bits tier capped")):
-    """A search's candidates (products.search.candidates()), the visible
+    """A search's candidates (products.search.find_candidates()), the visible
     ones, with what filtering, counting and sorting them needs, one array per
     column (compact to cache, quick to read), in name order (name, id):
     ``created`` the rank in (created_at, id) order, ``bits`` the CUBE_BITS of
@@ -729,7 +729,9 @@ def search_table(text):
         return SearchTable(*[array("q") for _ in range(6)], array("B"), array("B"), False)
 
     def compute():
-        found = search.candidates(words)
+        # Not search.candidates(): the table is what is cached; storing the
+        # candidates too cost one more cache read and write a new text.
+        found = search.find_candidates(words)
         rows = SEARCH_ROWS.fetch(ids=search.id_param(found.ids)) if found.ids else []
         columns = [array("q", (row[n] or 0 for row in rows)) for n in range(6)]
         columns.append(array("B", (row[6] for row in rows)))

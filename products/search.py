@@ -153,27 +153,30 @@ Candidates = namedtuple("Candidates", "ids name_all name_some capped")
 
 
 def candidates(words):
+    """The products a search for ``words`` considers (find_candidates()),
+    cached under the catalogue version: for ``matching()``. A catalogue page
+    reads them inside its search's table (products.filters.search_table()),
+    which is what it caches."""
+    return cache.get_or_compute("search", lambda: find_candidates(words), list(words))
+
+
+def find_candidates(words):
     """The products a search for ``words`` considers: the ids matching every
     word in the name (the newest MAX_CANDIDATES) and those matching anywhere
     (the newest MAX_CANDIDATES), with the name tiers for ranking and whether
-    the match was cut (``capped``). One query per distinct search, cached
-    under the catalogue version."""
-
-    def compute():
-        tiers = {3: [], 1: [], 0: []}
-        for pk, tier in _backend().candidates(list(words)):
-            tiers[tier].append(pk)
-        anywhere = sorted(tiers[0], reverse=True)  # newest first: the cap keeps the newest
-        ids = sorted(set(tiers[3]) | set(anywhere[:MAX_CANDIDATES]))
-        chosen = set(ids)
-        return Candidates(
-            ids,
-            sorted(tiers[3]),
-            sorted(pk for pk in tiers[1] if pk in chosen),
-            len(anywhere) > MAX_CANDIDATES,
-        )
-
-    return cache.get_or_compute("search", compute, list(words))
+    the match was cut (``capped``). One query, not cached here."""
+    tiers = {3: [], 1: [], 0: []}
+    for pk, tier in _backend().candidates(list(words)):
+        tiers[tier].append(pk)
+    anywhere = sorted(tiers[0], reverse=True)  # newest first: the cap keeps the newest
+    ids = sorted(set(tiers[3]) | set(anywhere[:MAX_CANDIDATES]))
+    chosen = set(ids)
+    return Candidates(
+        ids,
+        sorted(tiers[3]),
+        sorted(pk for pk in tiers[1] if pk in chosen),
+        len(anywhere) > MAX_CANDIDATES,
+    )
 
 
 def id_list(param):
