@@ -16,13 +16,14 @@ backend is the standard one with two changes:
   memory while Redis has not said that the key changed. It reads through a
   connection of its own with server-assisted client-side caching (RESP3
   ``CLIENT TRACKING ON``): Redis remembers the keys that connection read and
-  pushes an invalidation to it as soon as any client writes one of them,
-  before that writer's reply leaves the server; each tracked read first
+  pushes an invalidation to it as soon as any client writes one of them
+  (queued while the write runs, sent in the same turn of Redis's event
+  loop as the writer's reply); each tracked read first
   takes the pushes waiting on the connection (a non-blocking read), so a
   write anywhere is seen by the next request everywhere, without a round
   trip per request. A write through this backend forgets its own process's
-  copies of the keys it wrote at once, and a copy older than ``TRACKED_MAX_AGE`` seconds is read
-  again whatever the pushes said (a bound for a connection that died
+  copies of the keys it wrote at once, and a copy older than
+  ``TRACKED_MAX_AGE`` seconds is read again whatever the pushes said (a bound for a connection that died
   silently). Any error on that connection closes it, and reads go to
   Redis as a plain ``get()`` would for the next ``TRACKED_MAX_AGE`` seconds
   (a server that refuses ``CLIENT TRACKING`` costs no reconnection a read).
