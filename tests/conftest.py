@@ -7,6 +7,7 @@ import socket
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 from django.core.cache import cache as django_cache
 from django.db import connection
 
@@ -31,6 +32,21 @@ def redis_available(url=REDIS_TEST_URL):
         return True
     except OSError:
         return False
+
+
+class SentCommands:
+    """The commands this process sends to Redis, by name (every connection:
+    the cache's pool and the tracked reads' own)."""
+
+    def __init__(self, monkeypatch):
+        self.names = []
+        original = redis.connection.AbstractConnection.send_command
+
+        def counting(connection, *args, **kwargs):
+            self.names.append(str(args[0]).upper())
+            return original(connection, *args, **kwargs)
+
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_command", counting)
 
 
 @pytest.fixture(params=["locmem", "redis"])

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from products import cache, search
 from products.models import Product, Status
+from tests.conftest import SentCommands
 from tests.factories import (
     CategoryFactory,
     ProductFactory,
@@ -209,8 +210,6 @@ def test_a_page_asked_for_the_first_time_costs_no_redis_round_trip(client, any_c
     for is not looked for in the page cache: a product or vendor page of the
     long tail sends Redis nothing once its category's cards are cached; an
     edit is still seen on the next request."""
-    from tests.test_redis_cache import SentCommands
-
     category = CategoryFactory(slug="kue")
     first, second, third = (
         ProductFactory(category=category, name=f"Kue {n}") for n in ("Bingka", "Lapis", "Talam")

@@ -7,7 +7,7 @@ import pytest
 import redis
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 
-from tests.conftest import REDIS_TEST_URL, redis_available, require_service
+from tests.conftest import REDIS_TEST_URL, SentCommands, redis_available, require_service
 from umkm_directory.redis_cache import RedisCache
 
 
@@ -46,21 +46,6 @@ def test_one_client_serves_every_operation(caches, monkeypatch):
         ours.set(f"k{n}", n)
         assert ours.get(f"k{n}") == n
     assert len(made) == 1
-
-
-class SentCommands:
-    """The commands this process sends to Redis, by name (every connection:
-    the cache's pool and the tracked reads' own)."""
-
-    def __init__(self, monkeypatch):
-        self.names = []
-        original = redis.connection.AbstractConnection.send_command
-
-        def counting(connection, *args, **kwargs):
-            self.names.append(str(args[0]).upper())
-            return original(connection, *args, **kwargs)
-
-        monkeypatch.setattr(redis.connection.AbstractConnection, "send_command", counting)
 
 
 def test_a_tracked_read_is_a_plain_read(caches):
