@@ -425,9 +425,10 @@ class _postgresql:
 
     @classmethod
     def candidates(cls, words):
-        """(id, tier) rows: 0 the newest MAX_CANDIDATES + 1 matching every word
-        anywhere (newest first), 3 the newest MAX_CANDIDATES with every word in
-        the name, 1 those of the tier-0 rows with some word in the name."""
+        """(id, tier) rows, in no particular order: 0 the newest
+        MAX_CANDIDATES + 1 matching every word anywhere, 3 the newest
+        MAX_CANDIDATES with every word in the name, 1 those of the tier-0
+        rows with some word in the name."""
         costs = [cls.WALK_COST, cls.POSTING_COST, cls.MATCH_COST]
         limits = [cls.FIRST_WALK, cls.MAX_BUCKETS, cls.MAX_STEPS, cls.MAX_LEXEMES, cls.MAX_DIRTY]
         with connection.cursor() as cursor:
