@@ -2,6 +2,8 @@
 counts, facet counts, chips, bad input, sort orders, the visibility rule and
 the number of queries."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.cache import cache as django_cache
 from django.db import connection
@@ -494,9 +496,13 @@ def varied(catalogue):
             **{flag: (i >> n) % 2 == 1 for n, flag in enumerate(flags)},
         )
     # Equal dates too: the order then falls to the id, as in SQL.
-    Product.objects.filter(name__startswith="Jamu").update(
-        created_at=Product.objects.earliest("pk").created_at
-    )
+    earliest = Product.objects.earliest("pk").created_at
+    Product.objects.filter(name__startswith="Jamu").update(created_at=earliest)
+    # Dates against the ids, apart by microseconds too.
+    for n, pk in enumerate(
+        Product.objects.filter(name__startswith="Tas").order_by("pk").values_list("pk", flat=True)
+    ):
+        Product.objects.filter(pk=pk).update(created_at=earliest - timedelta(microseconds=1 + n))
     django_cache.clear()
     return catalogue
 
