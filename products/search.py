@@ -70,7 +70,8 @@ Postings on PostgreSQL (migration 0011): the way a search takes first.
 products holding it (``ids``) and holding it in the name (``name_ids``) as
 sorted arrays of offsets in the bucket; ``products_search_from_postings()``
 intersects the words' arrays (intarray) from the newest bucket down until it
-holds enough. Writes only note their products in ``products_search_dirty``
+holds enough (distinct and within bounds as read: only the waiting products'
+matches, below, need merging, migration 0012). Writes only note their products in ``products_search_dirty``
 (with the document the postings hold for each); searches test those on
 their documents and ignore their postings; a write folds them in once
 FOLD_AT wait (``fold()``, under POSTINGS_LOCK). A word that is a prefix of
