@@ -71,12 +71,12 @@ products holding it (``ids``) and holding it in the name (``name_ids``) as
 sorted arrays of offsets in the bucket; ``products_search_from_postings()``
 intersects the words' arrays (intarray) from the newest bucket down until it
 holds enough (distinct and within bounds as read: only the waiting products'
-matches, below, need merging, migration 0012). Writes only note their products in ``products_search_dirty``
-(with the document the postings hold for each); searches test those on
-their documents and ignore their postings; a write folds them in once
-FOLD_AT wait (``fold()``, under POSTINGS_LOCK). A word that is a prefix of
-more than MAX_LEXEMES lexemes, or more than MAX_DIRTY waiting products,
-takes the steps below instead.
+matches, below, need merging, migration 0012). Writes only note their
+products in ``products_search_dirty`` (with the document the postings hold
+for each); searches test those on their documents and ignore their
+postings; a write folds them in once FOLD_AT wait (``fold()``, under
+POSTINGS_LOCK). A word that is a prefix of more than MAX_LEXEMES lexemes, or
+more than MAX_DIRTY waiting products, takes the steps below instead.
 
 A search costs a walk of the thousand newest matches, or an index lookup
 over the buckets expected to hold them, whichever is cheaper: at 1,000,000
