@@ -396,8 +396,10 @@ class ProductFilter(django_filters.FilterSet):
         required = 0
         for name in (*params["cert"], *(f for f in ("export_ready", "in_stock") if params[f])):
             required |= CUBE_BITS[name]
-        totals = dict.fromkeys(["total", *CUBE_BITS], 0)
-        by_category, by_district, kept = {}, {}, []
+        # Kept rows counted by their flag bits, spread over the flags once
+        # at the end: a loop over the flags for each kept row cost a search
+        # without filters a third of its time here.
+        by_category, by_district, kept, by_bits = {}, {}, [], {}
         columns = zip(table.category, table.district, table.vendor, table.price, table.bits, strict=True)
         for index, (category_id, district_id, vendor_id, price, bits) in enumerate(columns):
             if (
@@ -416,10 +418,13 @@ class ProductFilter(django_filters.FilterSet):
                 by_district[district_id] = by_district.get(district_id, 0) + 1
             if in_category and in_district:
                 kept.append(index)
-                totals["total"] += 1
-                for name, bit in CUBE_BITS.items():
-                    if bits & bit:
-                        totals[name] += 1
+                by_bits[bits] = by_bits.get(bits, 0) + 1
+        totals = dict.fromkeys(["total", *CUBE_BITS], 0)
+        totals["total"] = len(kept)
+        for flags, count in by_bits.items():
+            for name, bit in CUBE_BITS.items():
+                if flags & bit:
+                    totals[name] += count
         ids, created, price, tier = table.ids, table.created, table.price, table.tier
         order = {
             "relevance": lambda i: (-tier[i], -created[i], -ids[i]),
