@@ -425,16 +425,20 @@ class ProductFilter(django_filters.FilterSet):
             for name, bit in CUBE_BITS.items():
                 if flags & bit:
                     totals[name] += count
+        # SORT_ORDER's keys, the last first: Python's sort is stable (also
+        # reversed), so sorting by each key in turn gives the SQL order, with
+        # a column's own __getitem__ as the key instead of a tuple a row
+        # (a third of the time). ``created`` is a rank: unique, as (created_at, id).
         ids, created, price, tier = table.ids, table.created, table.price, table.tier
-        order = {
-            "relevance": lambda i: (-tier[i], -created[i], -ids[i]),
-            "newest": lambda i: (-created[i], -ids[i]),
-            "price_asc": lambda i: (price[i], ids[i]),
-            "price_desc": lambda i: (-price[i], -ids[i]),
-            "name": None,  # the table is in name order already
+        keys = {
+            "relevance": [(created, True), (tier, True)],
+            "newest": [(created, True)],
+            "price_asc": [(ids, False), (price, False)],
+            "price_desc": [(ids, True), (price, True)],
+            "name": [],  # the table is in name order already
         }[self.sort]
-        if order is not None:
-            kept.sort(key=order)
+        for column, reverse in keys:
+            kept.sort(key=column.__getitem__, reverse=reverse)
         counts = {"totals": totals, "category": by_category, "district": by_district, "capped": table.capped}
         return SearchResults([ids[i] for i in kept], counts)
 
