@@ -18,3 +18,21 @@ def django_setup(*, quiet=True):
     import django
 
     django.setup()
+
+
+def search_texts(path):
+    """The distinct search texts of a search URL file (bench/run.py's
+    urls-search.txt), in file order, each as its tuple of searchable words
+    (``products.search.tokens``); texts without any word are left out.
+    Call after ``django_setup()``."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from products import search
+
+    texts = {}
+    with open(path) as handle:
+        for line in handle:
+            words = tuple(search.tokens(parse_qs(urlsplit(line.strip()).query).get("q", [""])[0]))
+            if words:
+                texts.setdefault(words, None)
+    return list(texts)

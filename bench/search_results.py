@@ -14,9 +14,8 @@ Prints the mean and median ms a request of each round; a table holds up to
 import argparse
 import statistics
 import time
-from urllib.parse import parse_qs, urlsplit
 
-from _setup import django_setup
+from _setup import django_setup, search_texts
 
 
 def main():
@@ -27,16 +26,9 @@ def main():
     django_setup(quiet=True)
     from django.http import QueryDict
 
-    from products import search
     from products.filters import ProductFilter
 
-    texts = []
-    with open(args.paths) as handle:
-        for line in handle:
-            text = parse_qs(urlsplit(line.strip()).query).get("q", [""])[0]
-            if search.tokens(text) and text not in texts:
-                texts.append(text)
-    texts = texts[: args.texts]
+    texts = [" ".join(words) for words in search_texts(args.paths)[: args.texts]]
 
     def searching(text):
         data = QueryDict(mutable=True)

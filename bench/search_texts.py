@@ -17,9 +17,8 @@ follows the matches.
 import argparse
 import statistics
 import time
-from urllib.parse import parse_qs, urlsplit
 
-from _setup import django_setup
+from _setup import django_setup, search_texts
 
 
 def summary(name, values):
@@ -41,12 +40,7 @@ def main():
     from products import search
     from products.filters import SEARCH_ROWS
 
-    texts = []
-    with open(args.paths) as handle:
-        for line in handle:
-            words = tuple(search.tokens(parse_qs(urlsplit(line.strip()).query).get("q", [""])[0]))
-            if words and words not in texts:
-                texts.append(words)
+    texts = search_texts(args.paths)
     timed, warm = texts[: args.texts], texts[args.texts :][-args.warm :]
     backend = search._backend()
 
