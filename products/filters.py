@@ -20,7 +20,7 @@ from collections import namedtuple
 import django_filters
 from django import forms
 from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Q, Value, When, Window
-from django.db.models.functions import Cast, RowNumber
+from django.db.models.functions import Cast, Coalesce, RowNumber
 from django.http import QueryDict
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -703,8 +703,8 @@ SearchResults = namedtuple("SearchResults", "ids aggregates")
 
 
 class SearchTable(namedtuple("SearchTable", "ids category district vendor price created bits tier capped")):
-    """A search's candidates (products.search.find_candidates()), the visible
-    ones, with what filtering, counting and sorting them needs, one array per
+    """A search's candidates (products.search.find_candidates(), read with
+    find_columns()), the visible ones, with what filtering, counting and sorting them needs, one array per
     column (compact to cache, quick to read), in name order (name, id):
     ``created`` the rank in (created_at, id) order, ``bits`` the CUBE_BITS of
     the flags, ``tier`` the ranking tier (3 every word in the name, 1 some,
@@ -723,16 +723,19 @@ SEARCH_ROWS = PreparedQuery(
         .annotate(
             created_rank=Window(RowNumber(), order_by=[F("created_at").asc(), F("id").asc()]),
             bits=flag_bits(),
+            # 0 for none, as the table's integer arrays hold it.
+            district_key=Coalesce("district_id", 0),
         )
         .order_by("name", "id")
-        .values_list("id", "category_id", "district_id", "vendor_id", "price", "created_rank", "bits")
+        .values_list("id", "category_id", "district_key", "vendor_id", "price", "created_rank", "bits")
     )
 )
 
 
 def search_table(text):
-    """The SearchTable of ``text`` (one query once its candidates are
-    known), cached under the catalogue version."""
+    """The SearchTable of ``text`` (one query on PostgreSQL, the candidates
+    and their columns together; two on SQLite), cached under the catalogue
+    version."""
     words = search.tokens(text)
     if not words:  # nothing to look for: nothing found
         return SearchTable(*[array("q") for _ in range(6)], array("B"), array("B"), False)
@@ -740,10 +743,12 @@ def search_table(text):
     def compute():
         # Not search.candidates(): the table is what is cached; storing the
         # candidates too cost one more cache read and write a new text.
-        found = search.find_candidates(words)
-        rows = SEARCH_ROWS.fetch(ids=search.id_param(found.ids)) if found.ids else []
-        columns = [array("q", (row[n] or 0 for row in rows)) for n in range(6)]
-        columns.append(array("B", (row[6] for row in rows)))
+        found = search.find_columns(words, SEARCH_ROWS)
+        if not found.columns:
+            return SearchTable(*[array("q") for _ in range(6)], array("B"), array("B"), found.capped)
+        *numbers, bits = found.columns
+        columns = [array("q", column) for column in numbers]
+        columns.append(array("B", bits))
         name_all, name_some = set(found.name_all), set(found.name_some)
         tiers = (3 if pk in name_all else 1 if pk in name_some else 0 for pk in columns[0])
         columns.append(array("B", tiers))

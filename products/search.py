@@ -8,6 +8,9 @@ Interface (used by the catalogue, the importer and the demo data):
   annotated with ``search_rank`` (higher is better).
 - ``reindex(product_ids=None)``: bring the index in step for these products
   (all when None); bulk writes that bypass signals call it.
+- ``find_columns(words, rows)``: a search's candidates read through a
+  prepared query of their columns (the catalogue's search table), on
+  PostgreSQL in one statement.
 
 The index is one table, ``products_search``, keyed by product id, created by
 migration 0003 and written only here. It holds every product whatever its
@@ -84,6 +87,7 @@ products 10-15 ms typically, 30 ms at the 95th percentile; the slowest are
 two common words that rarely meet (docs/performance.md).
 """
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -92,6 +96,8 @@ from collections import namedtuple
 from django.db import connection, transaction
 from django.db.models import BigAutoField, Case, ExpressionWrapper, IntegerField, Lookup, Value, When
 from django.db.models.expressions import RawSQL
+
+from umkm_directory.prepared import prepare_once
 
 from . import cache
 
@@ -178,6 +184,20 @@ def find_candidates(words):
         sorted(pk for pk in tiers[1] if pk in chosen),
         len(anywhere) > MAX_CANDIDATES,
     )
+
+
+Found = namedtuple("Found", "columns name_all name_some capped")
+
+
+def find_columns(words, rows):
+    """The products a search for ``words`` considers, as find_candidates()
+    finds them, read through ``rows`` (a PreparedQuery of a values_list()
+    over ``ids=``, an id_param(): products.filters.SEARCH_ROWS): ``columns``
+    one sequence of values a column of its rows, in the query's order (none
+    when nothing is found), with the candidates' name tiers and cap. On
+    PostgreSQL one statement, the candidates never leaving the database; on
+    SQLite the two queries one after the other."""
+    return _backend().find_columns(words, rows)
 
 
 def id_list(param):
@@ -294,6 +314,12 @@ class _sqlite:
         "SELECT rowid, {tier} FROM products_search WHERE products_search MATCH %s"
         " ORDER BY rowid DESC LIMIT %s"
     )
+
+    @staticmethod
+    def find_columns(words, rows):
+        found = find_candidates(words)
+        fetched = rows.fetch(ids=id_param(found.ids)) if found.ids else []
+        return Found(list(zip(*fetched, strict=True)), found.name_all, found.name_some, found.capped)
 
     @classmethod
     def candidates(cls, words):
@@ -430,11 +456,61 @@ class _postgresql:
         MAX_CANDIDATES + 1 matching every word anywhere, 3 the newest
         MAX_CANDIDATES with every word in the name, 1 those of the tier-0
         rows with some word in the name."""
+        with connection.cursor() as cursor:
+            cursor.execute(cls.CANDIDATES, cls._arguments(words))
+            return cursor.fetchall()
+
+    # find_columns(): the candidates (as find_candidates() keeps them: the
+    # newest MAX_CANDIDATES of tier 0 and all of tier 3) and the rows'
+    # columns in one statement: a new search text's ~1,000 candidates are
+    # not sent to the client and back, nor turned into Python objects on the
+    # way (at 1,000,000 products 5.0 against 6.1 ms a new text, at 10,000
+    # 2.2 against 2.9: docs/performance.md, eighth session). The columns
+    # come as arrays, aggregated in the rows' own order.
+    COLUMNS = """
+        WITH found AS MATERIALIZED ({candidates}),
+        chosen AS (
+            SELECT array_agg(candidate) AS ids FROM (
+                (SELECT candidate FROM found WHERE tier = 0 ORDER BY candidate DESC LIMIT $2)
+                UNION SELECT candidate FROM found WHERE tier = 3
+            ) AS kept
+        )
+        SELECT (SELECT count(*) FROM found WHERE tier = 0) > $2,
+            ARRAY(SELECT candidate FROM found WHERE tier = 3),
+            ARRAY(SELECT candidate FROM found WHERE tier = 1),
+            {columns}
+        FROM ({rows}) AS r
+    """
+    _columns_statements = {}
+
+    @classmethod
+    def find_columns(cls, words, rows):
+        statement = cls._columns_statements.get(rows)
+        if statement is None:
+            text, names = rows.server_sql(ids="(SELECT ids FROM chosen)")
+            # The candidates' call with its arguments as $1...$11.
+            numbers = iter(range(1, 12))
+            candidates = re.sub(r"%s", lambda _m: f"${next(numbers)}", cls.CANDIDATES)
+            sql = cls.COLUMNS.format(
+                candidates=candidates,
+                columns=", ".join(f"array_agg(r.{connection.ops.quote_name(n)})" for n in names),
+                rows=text,
+            )
+            name = "umkm_search_" + hashlib.sha256(sql.encode()).hexdigest()[:20]
+            statement = cls._columns_statements[rows] = (name, f"PREPARE {name} AS {sql}")
+        name, prepare = statement
+        prepare_once(connection, name, prepare)
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * 11)})", cls._arguments(words))
+            capped, name_all, name_some, *columns = cursor.fetchone()
+        return Found([] if columns[0] is None else columns, name_all, name_some, capped)
+
+    @classmethod
+    def _arguments(cls, words):
+        """The arguments of CANDIDATES, in order."""
         costs = [cls.WALK_COST, cls.POSTING_COST, cls.MATCH_COST]
         limits = [cls.FIRST_WALK, cls.MAX_BUCKETS, cls.MAX_STEPS, cls.MAX_LEXEMES, cls.MAX_DIRTY]
-        with connection.cursor() as cursor:
-            cursor.execute(cls.CANDIDATES, [words, MAX_CANDIDATES, cls.BUCKET_BITS, *costs, *limits])
-            return cursor.fetchall()
+        return [list(words), MAX_CANDIDATES, cls.BUCKET_BITS, *costs, *limits]
 
     @classmethod
     def write(cls, condition, params, delete_ids=None, fold=True):

@@ -147,3 +147,30 @@ def test_calls_fetched_together_give_what_each_gives_alone_in_one_round_trip(dja
     assert names == alone[1] == [("Kue 1",), ("Kue 2",)]
     empty, names = fetch_together((BY_SLUG, {"slug": "tidak-ada"}), (names_of, {"slug": "dapur-ani"}))
     assert empty == [] and len(names) == 5  # an empty first result does not shift the second
+
+
+def test_server_sql_embeds_the_query_with_its_values_as_the_callers_expressions():
+    """A statement embedding a prepared query (a search's candidates and
+    their rows) gets its SQL with each value replaced by an expression of its
+    own, the constants written in, and the names of its columns."""
+    ProductFactory(slug="satu", name="Satu", price=1000)
+    ProductFactory(slug="dua", name="Dua", price=2000)
+    ProductFactory(slug="tiga", name="Tiga", price=3000, status=Status.DRAFT)
+    prices = PreparedQuery(
+        lambda low: (
+            Product.objects.visible().filter(price__gte=low).order_by("name").values_list("name", "price")
+        )
+    )
+
+    embedded = prices.server_sql(low="(SELECT 1500)")
+
+    if connection.vendor != "postgresql":
+        assert embedded is None  # nothing is prepared on the server
+        return
+    text, names = embedded
+    assert names == ["name", "price"] and "'published'" in text and "$" not in text
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT array_agg(r.name), array_agg(r.price) FROM ({text}) AS r")  # noqa: S608
+        assert cursor.fetchone() == (["Dua"], [2000])
+    with pytest.raises(ValueError):
+        PreparedQuery(lambda slug: Product.objects.filter(slug=slug)).server_sql(slug="'x'")

@@ -127,6 +127,26 @@ class PreparedQuery:
             (self, {"shape": shape, "limit": limit, "offset": offset, **values}), using=using
         )[0]
 
+    def server_sql(self, using="default", **expressions):
+        """On PostgreSQL, this query's SQL as it is prepared on the server
+        (constants written in), with each of its values replaced by an SQL
+        expression of the embedding statement (``ids="(SELECT ...)"``), and
+        the names of its columns: for a statement that embeds it
+        (products.search). None on other databases. Only a values_list():
+        the embedding statement reads its columns as the database gives
+        them, without Django's converters (which change nothing for the
+        integer and text columns it is for)."""
+        connection = connections[using]
+        compiled, _values = self._call(connection, using, **dict.fromkeys(expressions))
+        if compiled["statement"] is None:
+            return None
+        if not compiled["rows"]:
+            raise ValueError("server_sql() takes a values_list()")
+        _name, prepare, order = compiled["statement"]
+        text = _NUMBERED.sub(lambda m: expressions[order[int(m.group(1)) - 1]], prepare.split(" AS ", 1)[1])
+        compiler = compiled["compiler"]
+        return text, [column[2] for column in compiler.select[: compiler.col_count]]
+
     def _call(self, connection, using, shape=_NO_SHAPE, limit=None, offset=0, **values):
         """(compiled, values) for one call, compiling it on first use."""
         paged = limit is not None
@@ -158,16 +178,10 @@ def fetch_together(*calls, using="default"):
                 cursor.execute(compiled["sql"], params)
                 results.append(cursor.fetchall())
         else:
-            prepared = _PREPARED.setdefault(connection.connection, set())
             texts, arguments = [], []
             for compiled, values in prepared_calls:
                 name, prepare, order = compiled["statement"]
-                if name not in prepared:
-                    # Setting up the connection, once (like its time zone):
-                    # not one of a page's queries.
-                    with connection.wrap_database_errors:
-                        connection.connection.execute(prepare)
-                    prepared.add(name)
+                prepare_once(connection, name, prepare)
                 texts.append(f"EXECUTE {name} ({', '.join(['%s'] * len(order))})")
                 arguments += [values[n] for n in order]
             cursor.execute("; ".join(texts), arguments)
@@ -209,6 +223,18 @@ def _converted(compiled, rows, using):
 # starts with none; a closed one is forgotten with its object).
 _PREPARED = weakref.WeakKeyDictionary()
 _PLACEHOLDER = re.compile(r"%%|%s")
+_NUMBERED = re.compile(r"\$(\d+)\b")
+
+
+def prepare_once(connection, name, prepare):
+    """Run ``prepare`` (``PREPARE name AS ...``) on this PostgreSQL connection
+    unless it ran there already: setting the connection up, once (like its
+    time zone), not one of a page's queries."""
+    prepared = _PREPARED.setdefault(connection.connection, set())
+    if name not in prepared:
+        with connection.wrap_database_errors:
+            connection.connection.execute(prepare)
+        prepared.add(name)
 
 
 def _server_statement(connection, sql, params, positions):

@@ -289,6 +289,36 @@ def test_a_capped_search_keeps_the_newest_matches(catalogue, monkeypatch):
     assert found.ids == sorted({p.pk for p in named[-3:] + described[-3:]})
 
 
+@pytest.mark.parametrize("text", ["lempok", "lempok durian", "dengan lemp", "tidak ada"])
+def test_find_columns_reads_the_rows_of_the_candidates_find_candidates_keeps(catalogue, monkeypatch, text):
+    """find_columns() gives the columns of a query's rows over the products
+    find_candidates() keeps, with its tiers and cap: on PostgreSQL in one
+    statement (the candidates never leave the database), on SQLite in two
+    queries. Hidden products among the candidates are left out by the query."""
+    from products.filters import SEARCH_ROWS
+
+    monkeypatch.setattr(search, "MAX_CANDIDATES", 3)
+    ani, snacks = catalogue["amplang"].vendor, catalogue["amplang"].category
+    for i in range(5):
+        ProductFactory(name=f"Lempok Durian {i}", vendor=ani, category=snacks)
+        ProductFactory(name=f"Dodol {i}", description="Dengan lempok.", vendor=ani, category=snacks)
+    ProductFactory(name="Lempok Durian Lama", vendor=ani, category=snacks, status=Status.DRAFT)
+    words = search.tokens(text)
+
+    result = search.find_columns(words, SEARCH_ROWS)
+
+    expected = search.find_candidates(words)
+    rows = SEARCH_ROWS.fetch(ids=search.id_param(expected.ids)) if expected.ids else []
+    assert [list(column) for column in result.columns] == [list(column) for column in zip(*rows, strict=True)]
+    assert (sorted(result.name_all), result.capped) == (expected.name_all, expected.capped)
+    assert set(expected.name_some) <= set(result.name_some)
+    visible = set(Product.objects.visible().values_list("pk", flat=True))
+    assert list(result.columns[0] if result.columns else []) == sorted(
+        (pk for pk in expected.ids if pk in visible), key=lambda pk: (Product.objects.get(pk=pk).name, pk)
+    )
+    assert bool(result.columns) == (text != "tidak ada")
+
+
 # Products spread over several buckets of ids (2**16 each, see products.search
 # _postgresql): a match every few thousand ids, the newest far from the rest.
 SPREAD = [3, 4, 70_000, 70_001, 131_071, 131_072, 200_000, 262_143, 300_000, 450_000]
