@@ -3,7 +3,9 @@
 file (bench/run.py's urls-search.txt): for each distinct text, the
 candidates (``products.search._backend().candidates()``) and the search's
 table (``SEARCH_ROWS`` over those candidates), each timed once with the
-cache bypassed, after a warm-up over the file's last texts.
+cache bypassed, then both together as the site asks them
+(``products.search.find_columns()``: one statement on PostgreSQL), after a
+warm-up over the file's last texts.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/umkm_bench \\
         .venv/bin/python bench/search_texts.py /tmp/umkm-bench/postgresql-1000000/urls-search.txt
@@ -49,7 +51,10 @@ def main():
         ids = sorted({pk for pk, _tier in backend.candidates(list(words))})
         found = time.perf_counter()
         rows = SEARCH_ROWS.fetch(ids=search.id_param(ids)) if ids else []
-        return (found - started) * 1000, (time.perf_counter() - found) * 1000, len(rows)
+        fetched = time.perf_counter()
+        search.find_columns(words, SEARCH_ROWS)
+        together = (time.perf_counter() - fetched) * 1000
+        return (found - started) * 1000, (fetched - found) * 1000, len(rows), together
 
     for words in warm:
         cost(words)
@@ -60,6 +65,7 @@ def main():
     )
     print(summary("candidates", [r[0] for r in results]))
     print(summary("table", [r[1] for r in results]))
+    print(summary("together", [r[3] for r in results]))
 
 
 if __name__ == "__main__":
