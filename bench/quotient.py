@@ -11,6 +11,9 @@ or with --seed-only): this runs ``bench/run.py --reuse --only ROWS`` on the
 large database, then on the small one, ``--rounds`` times, and prints each
 round's ratios and quotients, then the median quotient of each row (the
 median of the rounds' quotients, each from a pair measured minutes apart).
+Each round also shows the quotient of the requests a second alone: the
+ceilings, measured around each row, move too, and it tells how much of a
+round's quotient is theirs.
 Extra arguments after ``--`` go to both runs (for instance ``--duration 30``).
 """
 
@@ -39,7 +42,7 @@ def ratios(products, pg_name, rows, redis, workdir, extra):
     bad = [name for name in rows if found[name]["errors"] or found[name]["non2xx"]]
     if bad:
         sys.exit(f"errors or non-2xx responses in {', '.join(bad)} at {products} products")
-    return {name: found[name]["ratio"] for name in rows}
+    return {name: (found[name]["ratio"], found[name]["rps"]) for name in rows}
 
 
 def main():
@@ -56,13 +59,17 @@ def main():
     args = parser.parse_args()
     rows = [name for name in args.rows.split(",") if name]
     quotients = {name: [] for name in rows}
-    print(f"{'round':<6}{'row':<10}{'large':>8}{'small':>8}{'quotient':>10}", flush=True)
+    print(f"{'round':<6}{'row':<10}{'large':>8}{'small':>8}{'quotient':>10}{'of req/s':>10}", flush=True)
     for number in range(1, args.rounds + 1):
         large = ratios(args.large, args.large_db, rows, args.redis, args.workdir, args.extra)
         small = ratios(args.small, args.small_db, rows, args.redis, args.workdir, args.extra)
         for name in rows:
-            quotients[name].append(large[name] / small[name])
-            line = f"{large[name]:8.3f}{small[name]:8.3f}{quotients[name][-1]:10.2f}"
+            (large_ratio, large_rps), (small_ratio, small_rps) = large[name], small[name]
+            quotients[name].append(large_ratio / small_ratio)
+            # The quotient of the requests a second alone, without the
+            # ceilings (which move by a tenth between the rows of one run).
+            line = f"{large_ratio:8.3f}{small_ratio:8.3f}{quotients[name][-1]:10.2f}"
+            line += f"{large_rps / small_rps:10.2f}"
             print(f"{number:<6}{name:<10}{line}", flush=True)
     for name in rows:
         values = quotients[name]
