@@ -7,7 +7,10 @@ from django.http import Http404
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
-_DIGITS = re.compile(r"[0-9]{1,18}")
+_DIGITS = re.compile(r"[0-9]+")
+# Past the end of any catalogue (24 billion products at 24 a page), and low
+# enough that a page's offset stays a 64-bit integer for the database.
+MAX_PAGE = 10**9
 
 
 class KnownCountPaginator(Paginator):
@@ -24,14 +27,18 @@ class KnownCountPaginator(Paginator):
 
 def page_number(request):
     """The requested ``?page=``: 1 when missing or not written in digits; a
-    404 for page 0 (past the end is checked against the count by the caller)."""
+    404 for page 0 and for a number past the end of any catalogue
+    (MAX_PAGE; past the end is otherwise checked against the count by the
+    caller)."""
     raw = request.GET.get("page", "").strip()
     if not _DIGITS.fullmatch(raw):  # also refuses int()'s "１", "1_0", "-1"
         return 1
-    number = int(raw)
-    if number < 1:
+    # Leading zeros aside, more digits than MAX_PAGE has is past it (and
+    # never a long conversion).
+    digits = raw.lstrip("0")
+    if not digits or len(digits) > len(str(MAX_PAGE)) or int(digits) > MAX_PAGE:
         raise Http404(_("Halaman ini tidak ada."))
-    return number
+    return int(digits)
 
 
 class StrictPageMixin:

@@ -274,6 +274,14 @@ def test_page_past_the_end_is_a_friendly_404_linking_to_page_one(client, catalog
     assert parse_qs(urlsplit(link).query) == {"category": ["makanan"]}
 
 
+@pytest.mark.parametrize("page", ["999999999999999999", "9" * 40])
+def test_a_page_number_past_any_catalogue_is_the_same_friendly_404(client, catalogue, page):
+    for path in (LIST_URL, "/vendors/", "/categories/makanan/"):
+        response = client.get(path, {"page": page})
+        assert response.status_code == 404
+        assert "Kembali ke halaman pertama" in unescape(html(response))
+
+
 @pytest.mark.parametrize("page", ["abc", "", "1.5", "２"])
 def test_a_page_that_is_not_a_number_shows_page_one(client, catalogue, page):
     response = client.get(LIST_URL, {"page": page})

@@ -101,6 +101,17 @@ def test_vendor_page_paginates_its_products(client, vendors):
     assert second.content.decode().count('class="card"') == 6
     assert client.get("/vendors/rotan-lamaru/", {"page": "3"}).status_code == 404
     assert client.get("/vendors/rotan-lamaru/", {"page": "abc"}).status_code == 200
+    assert client.get("/vendors/rotan-lamaru/", {"page": "002"}).content.decode().count('class="card"') == 6
+
+
+@pytest.mark.parametrize("page", ["0", "1000000001", "999999999999999999", "9" * 40])
+def test_a_vendor_page_number_past_any_end_is_a_404_not_an_error(client, vendors, page):
+    """A page's offset is computed before its products are counted: a huge
+    number must not reach the database (a 64-bit overflow on PostgreSQL)."""
+    ProductFactory(vendor=vendors["rotan"], category=CategoryFactory())
+    response = client.get("/vendors/rotan-lamaru/", {"page": page})
+    assert response.status_code == 404
+    assert "Kembali ke halaman pertama" in response.content.decode()
 
 
 def test_vendor_without_products_says_so(client, vendors):
