@@ -704,8 +704,9 @@ SearchResults = namedtuple("SearchResults", "ids aggregates")
 
 class SearchTable(namedtuple("SearchTable", "ids category district vendor price created bits tier capped")):
     """A search's candidates (products.search.find_candidates(), read with
-    find_columns()), the visible ones, with what filtering, counting and sorting them needs, one array per
-    column (compact to cache, quick to read), in name order (name, id):
+    find_columns()), the visible ones, with what filtering, counting and
+    sorting them needs, one array per column (compact to cache, quick to
+    read), in name order (name, id):
     ``created`` the rank in (created_at, id) order, ``bits`` the CUBE_BITS of
     the flags, ``tier`` the ranking tier (3 every word in the name, 1 some,
     0 elsewhere), ``capped`` whether the text matched more products than a

@@ -464,9 +464,11 @@ class _postgresql:
     # newest MAX_CANDIDATES of tier 0 and all of tier 3) and the rows'
     # columns in one statement: a new search text's ~1,000 candidates are
     # not sent to the client and back, nor turned into Python objects on the
-    # way (at 1,000,000 products 5.0 against 6.1 ms a new text, at 10,000
-    # 2.2 against 2.9: docs/performance.md, eighth session). The columns
-    # come as arrays, aggregated in the rows' own order.
+    # way (paired over 500 texts: 7.99-9.36 -> 6.49-7.84 ms a new text at
+    # 1,000,000 products, 3.16-3.24 -> 2.52-2.61 ms at 10,000;
+    # docs/performance.md, eighth session). The columns come as arrays,
+    # aggregated in the order of the rows' sorted subquery (kept: nothing
+    # but aggregates above it).
     COLUMNS = """
         WITH found AS MATERIALIZED ({candidates}),
         chosen AS (
