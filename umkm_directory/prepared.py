@@ -229,7 +229,9 @@ _NUMBERED = re.compile(r"\$(\d+)\b")
 def prepare_once(connection, name, prepare):
     """Run ``prepare`` (``PREPARE name AS ...``) on this PostgreSQL connection
     unless it ran there already: setting the connection up, once (like its
-    time zone), not one of a page's queries."""
+    time zone), not one of a page's queries. Opens the connection when no
+    query has yet (a request's first query may be a prepared one)."""
+    connection.ensure_connection()
     prepared = _PREPARED.setdefault(connection.connection, set())
     if name not in prepared:
         with connection.wrap_database_errors:

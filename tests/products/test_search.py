@@ -319,6 +319,20 @@ def test_find_columns_reads_the_rows_of_the_candidates_find_candidates_keeps(cat
     assert bool(result.columns) == (text != "tidak ada")
 
 
+@pytest.mark.django_db(transaction=True)  # it closes the connection
+def test_find_columns_is_a_requests_first_query_as_well(catalogue):
+    """A search's one statement may be the first query of a request, on a
+    connection not yet opened (CONN_MAX_AGE 0: each request opens its own)."""
+    from products.filters import SEARCH_ROWS
+
+    search.find_columns(["amplang"], SEARCH_ROWS)  # the statement known to this process
+    connection.close()
+
+    result = search.find_columns(["amplang"], SEARCH_ROWS)
+
+    assert list(result.columns[0]) == [catalogue["amplang"].pk]
+
+
 # Products spread over several buckets of ids (2**16 each, see products.search
 # _postgresql): a match every few thousand ids, the newest far from the rest.
 SPREAD = [3, 4, 70_000, 70_001, 131_071, 131_072, 200_000, 262_143, 300_000, 450_000]
