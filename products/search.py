@@ -89,7 +89,7 @@ ms typically at 1,000,000 products, 30 ms at the 95th percentile; the
 slowest are two common words that rarely meet (docs/performance.md).
 """
 
-import hashlib
+import itertools
 import json
 import re
 import unicodedata
@@ -99,7 +99,7 @@ from django.db import connection, transaction
 from django.db.models import BigAutoField, Case, ExpressionWrapper, IntegerField, Lookup, Value, When
 from django.db.models.expressions import RawSQL
 
-from umkm_directory.prepared import prepare_once
+from umkm_directory.prepared import prepare_once, statement_name
 
 from . import cache
 
@@ -492,20 +492,20 @@ class _postgresql:
         statement = cls._columns_statements.get(rows)
         if statement is None:
             text, names = rows.server_sql(ids="(SELECT ids FROM chosen)")
-            # The candidates' call with its arguments as $1...$11.
-            numbers = iter(range(1, 12))
+            # The candidates' call with its arguments as $1, $2, ...
+            numbers = itertools.count(1)
             candidates = re.sub(r"%s", lambda _m: f"${next(numbers)}", cls.CANDIDATES)
             sql = cls.COLUMNS.format(
                 candidates=candidates,
                 columns=", ".join(f"array_agg(r.{connection.ops.quote_name(n)})" for n in names),
                 rows=text,
             )
-            name = "umkm_search_" + hashlib.sha256(sql.encode()).hexdigest()[:20]
-            statement = cls._columns_statements[rows] = (name, f"PREPARE {name} AS {sql}")
-        name, prepare = statement
-        prepare_once(connection, name, prepare)
+            statement = cls._columns_statements[rows] = (statement_name(sql), sql)
+        name, sql = statement
+        prepare_once(connection, name, sql)
+        arguments = cls._arguments(words)
         with connection.cursor() as cursor:
-            cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * 11)})", cls._arguments(words))
+            cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(arguments))})", arguments)
             capped, name_all, name_some, *columns = cursor.fetchone()
         return Found([] if columns[0] is None else columns, name_all, name_some, capped)
 

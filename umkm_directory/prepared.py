@@ -142,8 +142,8 @@ class PreparedQuery:
             return None
         if not compiled["rows"]:
             raise ValueError("server_sql() takes a values_list()")
-        _name, prepare, order = compiled["statement"]
-        text = _NUMBERED.sub(lambda m: expressions[order[int(m.group(1)) - 1]], prepare.split(" AS ", 1)[1])
+        _name, text, order = compiled["statement"]
+        text = _NUMBERED.sub(lambda m: expressions[order[int(m.group(1)) - 1]], text)
         compiler = compiled["compiler"]
         return text, [column[2] for column in compiler.select[: compiler.col_count]]
 
@@ -180,8 +180,8 @@ def fetch_together(*calls, using="default"):
         else:
             texts, arguments = [], []
             for compiled, values in prepared_calls:
-                name, prepare, order = compiled["statement"]
-                prepare_once(connection, name, prepare)
+                name, text, order = compiled["statement"]
+                prepare_once(connection, name, text)
                 texts.append(f"EXECUTE {name} ({', '.join(['%s'] * len(order))})")
                 arguments += [values[n] for n in order]
             cursor.execute("; ".join(texts), arguments)
@@ -226,21 +226,28 @@ _PLACEHOLDER = re.compile(r"%%|%s")
 _NUMBERED = re.compile(r"\$(\d+)\b")
 
 
-def prepare_once(connection, name, prepare):
-    """Run ``prepare`` (``PREPARE name AS ...``) on this PostgreSQL connection
-    unless it ran there already: setting the connection up, once (like its
-    time zone), not one of a page's queries. Opens the connection when no
-    query has yet (a request's first query may be a prepared one)."""
+def statement_name(text):
+    """The name a statement of this text is prepared under: the same text,
+    the same name, in every process."""
+    return "umkm_" + hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def prepare_once(connection, name, text):
+    """Prepare ``text`` as statement ``name`` (``PREPARE name AS text``) on
+    this PostgreSQL connection unless it was already: setting the connection
+    up, once (like its time zone), not one of a page's queries. Opens the
+    connection when no query has yet (a request's first query may be a
+    prepared one)."""
     connection.ensure_connection()
     prepared = _PREPARED.setdefault(connection.connection, set())
     if name not in prepared:
         with connection.wrap_database_errors:
-            connection.connection.execute(prepare)
+            connection.connection.execute(f"PREPARE {name} AS {text}")
         prepared.add(name)
 
 
 def _server_statement(connection, sql, params, positions):
-    """On PostgreSQL, (name, PREPARE statement, the value names in $n order)
+    """On PostgreSQL, (name, the text to prepare, the value names in $n order)
     for ``sql``: the request's values (``positions``) become $1, $2, ...,
     every other parameter is written in as a literal (psycopg quotes it).
     None on other databases."""
@@ -262,5 +269,4 @@ def _server_statement(connection, sql, params, positions):
     text = _PLACEHOLDER.sub(replace, sql)
     with connection.cursor() as cursor:
         text = cursor.mogrify(text, constants)
-    name = "umkm_" + hashlib.sha256(text.encode()).hexdigest()[:20]
-    return name, f"PREPARE {name} AS {text}", order
+    return statement_name(text), text, order
