@@ -322,7 +322,8 @@ def test_find_columns_reads_the_rows_of_the_candidates_find_candidates_keeps(cat
 @pytest.mark.django_db(transaction=True)  # it closes the connection
 def test_find_columns_is_a_requests_first_query_as_well(catalogue):
     """A search's one statement may be the first query of a request, on a
-    connection not yet opened (CONN_MAX_AGE 0: each request opens its own)."""
+    connection not yet opened (one closed at its CONN_MAX_AGE is opened
+    again by the next query)."""
     from products.filters import SEARCH_ROWS
 
     search.find_columns(["amplang"], SEARCH_ROWS)  # the statement known to this process
