@@ -384,6 +384,45 @@ def test_every_way_of_finding_the_newest_matches_finds_the_same(monkeypatch, cho
 
 
 @pytest.mark.backend("postgresql")
+def test_the_postings_skip_what_a_bucket_cannot_give_and_still_find_every_tier(monkeypatch):
+    """The postings go through a common word's arrays once a bucket
+    (migration 0014): a bucket where the words never meet is left at once,
+    a tier already full is not computed again, a word's names are cut to the
+    bucket's matches before they meet the others'. The tiers are those the
+    steps (no postings) find, and those written out here."""
+    monkeypatch.setattr(search, "MAX_CANDIDATES", 3)
+    vendor, category = VendorFactory(name="Usaha"), CategoryFactory(name="Oleh")
+
+    def product(pk, name, description="Baru."):
+        ProductFactory(id=pk, name=name, description=description, vendor=vendor, category=category)
+
+    product(450_000, "Kota Tua")  # the newest bucket: the two words, never together
+    product(450_001, "Edisi Terbatas")
+    for pk in range(300_000, 300_004):  # together, not in the name
+        product(pk, f"Tas {pk}", "Kota edisi pertama.")
+    product(300_004, "Tas Kota", "Edisi kedua.")  # one word in the name
+    for pk in range(200_000, 200_004):  # both in the name, in an older bucket
+        product(pk, f"Kota Edisi {pk}")
+    product(70_000, "Kota Edisi Lama")
+    product(3, "Kota", "Edisi pertama, kain.")
+
+    def tiers(words):
+        rows = search._backend().candidates(words)
+        return {t: sorted((pk for pk, tier in rows if tier == t), reverse=True) for t in (0, 1, 3)}
+
+    texts = [["kota", "edisi"], ["edisi", "kota"], ["kota"], ["edisi", "kain", "kota"], ["tas", "edisi"]]
+    from_postings = {tuple(words): tiers(words) for words in texts}
+    assert from_postings[("kota", "edisi")] == {
+        0: [300_004, 300_003, 300_002, 300_001],  # the newest MAX_CANDIDATES + 1
+        1: [300_004],
+        3: [200_003, 200_002, 200_001],
+    }
+    assert from_postings[("edisi", "kain", "kota")] == {0: [3], 1: [3], 3: []}
+    monkeypatch.setattr(search._postgresql, "MAX_DIRTY", -1)  # the steps instead
+    assert {tuple(words): tiers(words) for words in texts} == from_postings
+
+
+@pytest.mark.backend("postgresql")
 def test_a_small_typo_still_finds_the_name_on_postgresql(catalogue):
     assert found("amplank") == {"Amplang Ikan Tenggiri"}
     assert found("tengiri") == {"Amplang Ikan Tenggiri"}
