@@ -74,16 +74,19 @@ products holding it (``ids``) and holding it in the name (``name_ids``) as
 sorted arrays of offsets in the bucket; ``products_search_from_postings()``
 intersects the words' arrays (intarray) from the newest bucket down until it
 holds enough (distinct and within bounds as read: only the waiting products'
-matches, below, need merging, migration 0012). Writes only note their
+matches, below, need merging, migration 0012), going through a common
+word's arrays once a bucket and leaving a bucket where the words do not
+meet at once (migration 0014). Writes only note their
 products in ``products_search_dirty`` (with the document the postings hold
 for each); searches test those on their documents and ignore their
 postings; a write folds them in once FOLD_AT wait (``fold()``, under
 POSTINGS_LOCK). A word that is a prefix of more than MAX_LEXEMES lexemes, or
 more than MAX_DIRTY waiting products, takes the steps below instead.
 
-From the postings a new search text's candidates cost ~3 ms at 1,000,000
-products, and ~6 ms with their table's columns (find_columns(); 2-3 ms at
-10,000). The steps cost a walk of the thousand newest matches, or an index
+From the postings a new search text's candidates cost ~2 ms at 1,000,000
+products, and ~3 ms with their table's columns (find_columns(), the rows
+read from the covering index of migration 0013; ~1.4 ms at 10,000;
+bench/search_texts.py, ninth session). The steps cost a walk of the thousand newest matches, or an index
 lookup over the buckets expected to hold them, whichever is cheaper: 10-15
 ms typically at 1,000,000 products, 30 ms at the 95th percentile; the
 slowest are two common words that rarely meet (docs/performance.md).
