@@ -14,8 +14,8 @@ ninth session).
 
 The columns are written out here, not taken from SEARCH_ROWS: a migration
 must keep working whatever the code becomes;
-tests/products/test_search_rows_index.py checks that they still cover it
-(the planner must be able to read the table from this index alone).
+tests/products/test_search_rows_index.py checks that they still hold every
+column it reads, under the same condition.
 """
 
 from django.db import migrations

@@ -8,8 +8,8 @@ tier: four passes over a common word's arrays a bucket, though a search of
 two words that rarely meet ("kota edisi": 7,800 products a bucket hold
 "edisi", 57 of them "kota" too) finds few matches in each. At 1,000,000
 products (16 buckets) a two-word search text cost 2-3 ms there against ~0.4
-ms for one word, and at 10,000 products (one bucket) far less, so such texts
-made most of what a new search text costs more at 1,000,000 products than at
+ms for one word, and at 10,000 products (one bucket) ~1 ms: such texts made
+most of what a new text's candidates cost more at 1,000,000 products than at
 10,000 (docs/performance.md, ninth session).
 
 Now a word's names are cut to the bucket's matches so far before they meet
