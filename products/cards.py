@@ -16,6 +16,7 @@ per process, umkm_directory.prepared) for all of them. Templates call
 ``{{ product_cards(ids) }}`` and ``{{ picture(image, ...) }}``
 (umkm_directory.templating)."""
 
+import json
 from collections import namedtuple
 
 from django.utils.translation import get_language, override
@@ -105,8 +106,8 @@ def _labels(language):
 def card_row(row):
     """A CardRow from a row of Product.objects.card_rows() (its cover a
     Picture, or None for a product without pictures)."""
-    *columns, name, width, height, renditions = row  # the cover's COVER_COLUMNS, in order
-    return CardRow(*columns, Picture(name, width, height, renditions) if name else None)
+    *columns, cover = row  # CoverJSON: [image, width, height, renditions], or None
+    return CardRow(*columns, Picture(*json.loads(cover)) if cover else None)
 
 
 def card_html(card, language=None):

@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image, ImageCms
 
-from products.cards import card_row, picture_html
+from products.cards import card_row, cards, picture_html
 from products.images import ProductImageForm, attach_image
 from products.models import Product, ProductImage
 from tests.factories import CategoryFactory, ProductFactory, VendorFactory, vendor_user
@@ -399,6 +399,20 @@ def test_picture_partial_renders_responsive_image_without_queries(django_assert_
     assert 'width="640" height="480"' in html
     assert 'loading="lazy"' in html
     assert 'alt="Amplang Ikan Tenggiri"' in html
+
+
+def test_a_card_shows_the_first_picture_by_position_and_a_placeholder_without_pictures():
+    pictured, bare = ProductFactory(name="Batik Kuntul Perak"), ProductFactory(name="Amplang Polos")
+    later = attach_image(pictured, encode(noisy((800, 600))), position=2)
+    first = attach_image(pictured, encode(noisy((640, 480))), position=1)
+
+    html = dict(zip([pictured.pk, bare.pk], cards([pictured.pk, bare.pk]), strict=True))
+
+    assert f'src="{first.src_url}"' in html[pictured.pk]
+    assert f'width="{first.src_width}" height="{first.src_height}"' in html[pictured.pk]
+    assert later.src_url not in html[pictured.pk]
+    assert 'alt="Batik Kuntul Perak"' in html[pictured.pk]
+    assert "picture--placeholder" in html[bare.pk] and "<img" in html[bare.pk]
 
 
 def test_picture_partial_thumbnail_and_eager_variants():
