@@ -16,6 +16,7 @@ docs/performance.md.
 
 import argparse
 import os
+import re
 import time
 
 from _setup import django_setup
@@ -171,15 +172,22 @@ def main():
                 continue
             with connection.cursor() as cursor:
                 if connection.vendor == "postgresql":
-                    if verb == "EXECUTE":
-                        # A statement prepared on this connection
-                        # (umkm_directory.prepared): show its text too.
-                        name = sql.split()[1]
-                        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [name])
-                        text = " ".join(cursor.fetchone()[0].split())
-                        print(f"  = {text[:600]}" + (" …" if len(text) > 600 else ""))
-                    cursor.execute(f"{explain} {sql}")
-                    print("\n".join("    " + row[0] for row in cursor.fetchall()))
+                    # Statements prepared on this connection
+                    # (umkm_directory.prepared), one or several sent in one
+                    # round trip (fetch_together()): each with its text.
+                    # (Split at "; EXECUTE": their arguments are ids, slugs
+                    # and numbers, never text holding that.)
+                    parts = re.split(r";\s*(?=EXECUTE\s)", sql) if verb == "EXECUTE" else [sql]
+                    for part in parts:
+                        if verb == "EXECUTE":
+                            name = part.split()[1]
+                            cursor.execute(
+                                "SELECT statement FROM pg_prepared_statements WHERE name = %s", [name]
+                            )
+                            text = " ".join(cursor.fetchone()[0].split())
+                            print(f"  = {text[:600]}" + (" …" if len(text) > 600 else ""))
+                        cursor.execute(f"{explain} {part}")
+                        print("\n".join("    " + row[0] for row in cursor.fetchall()))
                     continue
                 # SQLite: the query plan, then the same statement (same bound
                 # parameters) run again, warm, and timed.
