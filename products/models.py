@@ -168,53 +168,45 @@ CARD_COLUMNS = (
 )  # fmt: skip
 
 
-class CoverJSON(models.Expression):
-    """A product's cover (its first picture by position, then id) as one JSON
-    text ``[image, width, height, renditions]``, or NULL without pictures:
-    one correlated sub-select per product row on the pictures' index,
-    written for each database like PicturesJSON. One sub-select instead of
-    one per column: 0.10-0.18 ms less for the 24 cards of a page on
-    PostgreSQL (docs/performance.md, ninth session).
-    ProductQuerySet.card_rows() adds it, products.cards.card_row() reads it."""
+class _PicturesSelect(models.Expression):
+    """A correlated sub-select per product row over its pictures (``i``),
+    giving one JSON text; subclasses write its SQL for each database."""
 
     def __init__(self):
         super().__init__(output_field=models.TextField())
 
-    def _sql(self, compiler, connection, array):
+    def _sql(self, compiler, connection, value, tail=""):
         table = connection.ops.quote_name(ProductImage._meta.db_table)
         product = connection.ops.quote_name(compiler.query.base_table)
         # Names quoted by the database's own rules; no value is part of the text.
-        return (
-            f"(SELECT {array} FROM {table} i WHERE i.product_id = {product}.id"  # noqa: S608
-            " ORDER BY i.position, i.id LIMIT 1)",
-            [],
-        )
+        return f"(SELECT {value} FROM {table} i WHERE i.product_id = {product}.id{tail})", []  # noqa: S608
+
+
+class CoverJSON(_PicturesSelect):
+    """A product's cover (its first picture by position, then id) as one JSON
+    text ``[image, width, height, renditions]``, or NULL without pictures.
+    One sub-select instead of one per column: 0.10-0.18 ms less for the 24
+    cards of a page on PostgreSQL (docs/performance.md, ninth session).
+    ProductQuerySet.card_rows() adds it, products.cards.card_row() reads it."""
+
+    FIRST = " ORDER BY i.position, i.id LIMIT 1"
 
     def as_sql(self, compiler, connection):
-        return self._sql(compiler, connection, "json_array(i.image, i.width, i.height, json(i.renditions))")
+        value = "json_array(i.image, i.width, i.height, json(i.renditions))"
+        return self._sql(compiler, connection, value, self.FIRST)
 
     def as_postgresql(self, compiler, connection):
-        array = "json_build_array(i.image, i.width, i.height, i.renditions)::text"
-        return self._sql(compiler, connection, array)
+        value = "json_build_array(i.image, i.width, i.height, i.renditions)::text"
+        return self._sql(compiler, connection, value, self.FIRST)
 
 
-class PicturesJSON(models.Expression):
+class PicturesJSON(_PicturesSelect):
     """A product's pictures as one JSON text, a list of rows ``[id, image,
     width, height, alt, position, renditions]`` (in no particular order), or
-    ``[]``: a correlated sub-select per product row, written for each
-    database (SQLite's json_group_array, PostgreSQL's json_agg).
+    ``[]`` (SQLite's json_group_array, PostgreSQL's json_agg).
     ProductQuerySet.with_pictures() adds it, Product.gallery reads it."""
 
     COLUMNS = "i.id, i.image, i.width, i.height, i.alt, i.position"
-
-    def __init__(self):
-        super().__init__(output_field=models.TextField())
-
-    def _sql(self, compiler, connection, aggregate):
-        table = connection.ops.quote_name(ProductImage._meta.db_table)
-        product = connection.ops.quote_name(compiler.query.base_table)
-        # Names quoted by the database's own rules; no value is part of the text.
-        return f"(SELECT {aggregate} FROM {table} i WHERE i.product_id = {product}.id)", []  # noqa: S608
 
     def as_sql(self, compiler, connection):
         aggregate = f"COALESCE(json_group_array(json_array({self.COLUMNS}, json(i.renditions))), '[]')"

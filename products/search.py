@@ -86,10 +86,11 @@ more than MAX_DIRTY waiting products, takes the steps below instead.
 From the postings a new search text's candidates cost ~2 ms at 1,000,000
 products, and ~3 ms with their table's columns (find_columns(), the rows
 read from the covering index of migration 0013; ~1.4 ms at 10,000;
-bench/search_texts.py, ninth session). The steps cost a walk of the thousand newest matches, or an index
-lookup over the buckets expected to hold them, whichever is cheaper: 10-15
-ms typically at 1,000,000 products, 30 ms at the 95th percentile; the
-slowest are two common words that rarely meet (docs/performance.md).
+bench/search_texts.py, ninth session). The steps cost a walk of the
+thousand newest matches, or an index lookup over the buckets expected to
+hold them, whichever is cheaper: 10-15 ms typically at 1,000,000 products,
+30 ms at the 95th percentile; the slowest are two common words that rarely
+meet (docs/performance.md).
 """
 
 import itertools
@@ -475,8 +476,8 @@ class _postgresql:
     # aggregated in the order of the rows' sorted subquery (kept: nothing
     # but aggregates above it). The two tiers' ids are joined, not united:
     # a product in both is one row all the same (``id = ANY(ids)`` is a
-    # condition on each row), and no hash of the ids is built (-0.1 to -0.2 ms a new text at both
-    # sizes; docs/performance.md, ninth session).
+    # condition on each row), and no hash of the ids is built (-0.1 to -0.2
+    # ms a new text at both sizes; docs/performance.md, ninth session).
     COLUMNS = """
         WITH found AS MATERIALIZED ({candidates}),
         chosen AS (
