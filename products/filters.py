@@ -714,6 +714,11 @@ class SearchTable(namedtuple("SearchTable", "ids category district vendor price 
 
     __slots__ = ()
 
+    @classmethod
+    def empty(cls, capped=False):
+        """The table of a search that found nothing visible."""
+        return cls(*[array("q") for _ in range(6)], array("B"), array("B"), capped)
+
 
 # A search's candidates' columns, in the table's order; the orders the
 # database knows (names by its collation, dates) come ranked from it.
@@ -739,14 +744,14 @@ def search_table(text):
     version."""
     words = search.tokens(text)
     if not words:  # nothing to look for: nothing found
-        return SearchTable(*[array("q") for _ in range(6)], array("B"), array("B"), False)
+        return SearchTable.empty()
 
     def compute():
         # Not search.candidates(): the table is what is cached; storing the
         # candidates too cost one more cache read and write a new text.
         found = search.find_columns(words, SEARCH_ROWS)
         if not found.columns:
-            return SearchTable(*[array("q") for _ in range(6)], array("B"), array("B"), found.capped)
+            return SearchTable.empty(found.capped)
         *numbers, bits = found.columns
         columns = [array("q", column) for column in numbers]
         columns.append(array("B", bits))
