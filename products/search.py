@@ -103,7 +103,7 @@ from django.db import connection, transaction
 from django.db.models import BigAutoField, Case, ExpressionWrapper, IntegerField, Lookup, Value, When
 from django.db.models.expressions import RawSQL
 
-from umkm_directory.prepared import prepare_once, statement_name
+from umkm_directory.prepared import execute_sql, prepare_once, statement_name
 
 from . import cache
 
@@ -510,7 +510,7 @@ class _postgresql:
         prepare_once(connection, name, sql)
         arguments = cls._arguments(words)
         with connection.cursor() as cursor:
-            cursor.execute(f"EXECUTE {name} ({', '.join(['%s'] * len(arguments))})", arguments)
+            cursor.execute(execute_sql(name, len(arguments)), arguments)
             capped, name_all, name_some, *columns = cursor.fetchone()
         return Found([] if columns[0] is None else columns, name_all, name_some, capped)
 

@@ -182,7 +182,7 @@ def fetch_together(*calls, using="default"):
             for compiled, values in prepared_calls:
                 name, text, order = compiled["statement"]
                 prepare_once(connection, name, text)
-                texts.append(f"EXECUTE {name} ({', '.join(['%s'] * len(order))})")
+                texts.append(execute_sql(name, len(order)))
                 arguments += [values[n] for n in order]
             cursor.execute("; ".join(texts), arguments)
             results.append(cursor.fetchall())
@@ -230,6 +230,12 @@ def statement_name(text):
     """The name a statement of this text is prepared under: the same text,
     the same name, in every process."""
     return "umkm_" + hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def execute_sql(name, count):
+    """The SQL calling prepared statement ``name`` with ``count`` values, each
+    a ``%s`` placeholder the cursor fills."""
+    return f"EXECUTE {name} ({', '.join(['%s'] * count)})"
 
 
 def prepare_once(connection, name, text):
