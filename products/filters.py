@@ -19,8 +19,8 @@ from collections import namedtuple
 
 import django_filters
 from django import forms
-from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Q, Value, When, Window
-from django.db.models.functions import Cast, Coalesce, RowNumber
+from django.db.models import Case, Count, ExpressionWrapper, IntegerField, Q, Value, When
+from django.db.models.functions import Cast, Coalesce
 from django.http import QueryDict
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -386,7 +386,8 @@ class ProductFilter(django_filters.FilterSet):
         """A search's results (ids in the sort order) and counts, from the
         search's table (search_table(): its candidates' columns, cached per
         search text): the same rows, order and counts as ``qs`` and the
-        GROUP BY queries would give, for no query once the table is cached."""
+        GROUP BY queries would give, for no query once the table is cached
+        (sorted by name, once its name order is too: search_name_ranks())."""
         params = self._resolved.params
         table = search_table(self._resolved.text)
         scope = None if params["scope"] is None else set(params["scope"])
@@ -428,14 +429,17 @@ class ProductFilter(django_filters.FilterSet):
         # SORT_ORDER's keys, the last first: Python's sort is stable (also
         # reversed), so sorting by each key in turn gives the SQL order, with
         # a column's own __getitem__ as the key instead of a tuple a row
-        # (a third of the time). ``created`` is a rank: unique, as (created_at, id).
-        ids, created, price, tier = table.ids, table.created, table.price, table.tier
+        # (a third of the time). ``kept`` is in the table's order, oldest
+        # first (created_at, id): reversed, it is newest first.
+        ids, price, tier = table.ids, table.price, table.tier
+        if self.sort in ("relevance", "newest"):
+            kept.reverse()
         keys = {
-            "relevance": [(created, True), (tier, True)],
-            "newest": [(created, True)],
+            "relevance": [(tier, True)],
+            "newest": [],
             "price_asc": [(ids, False), (price, False)],
             "price_desc": [(ids, True), (price, True)],
-            "name": [],  # the table is in name order already
+            "name": [(search_name_ranks(self._resolved.text, table), False)] if kept else [],
         }[self.sort]
         for column, reverse in keys:
             kept.sort(key=column.__getitem__, reverse=reverse)
@@ -702,38 +706,52 @@ LIST_IDS = PreparedQuery(
 SearchResults = namedtuple("SearchResults", "ids aggregates")
 
 
-class SearchTable(namedtuple("SearchTable", "ids category district vendor price created bits tier capped")):
+class SearchTable(namedtuple("SearchTable", "ids category district vendor price bits tier capped")):
     """A search's candidates (products.search.find_candidates(), read with
     find_columns()), the visible ones, with what filtering, counting and
     sorting them needs, one array per column (compact to cache, quick to
-    read), in name order (name, id):
-    ``created`` the rank in (created_at, id) order, ``bits`` the CUBE_BITS of
-    the flags, ``tier`` the ranking tier (3 every word in the name, 1 some,
-    0 elsewhere), ``capped`` whether the text matched more products than a
-    search considers."""
+    read), in (created_at, id) order, so that a row's index is its rank
+    from the oldest: ``bits`` the CUBE_BITS of the flags, ``tier`` the
+    ranking tier (3 every word in the name, 1 some, 0 elsewhere),
+    ``capped`` whether the text matched more products than a search
+    considers. Their order by name is apart (search_name_ranks())."""
 
     __slots__ = ()
 
     @classmethod
     def empty(cls, capped=False):
         """The table of a search that found nothing visible."""
-        return cls(*[array("q") for _ in range(6)], array("B"), array("B"), capped)
+        return cls(*[array("q") for _ in range(5)], array("B"), array("B"), capped)
 
 
-# A search's candidates' columns, in the table's order; the orders the
-# database knows (names by its collation, dates) come ranked from it.
+# A search's candidates' columns, in the table's order: (created_at, id),
+# which the sort a new text's rows need anyway gives. Not by name: the
+# database's collation compares names a few times slower than numbers, and
+# that sort cost a new text at 1,000,000 products a third of its rows'
+# time, for an order few searches ask (search_name_ranks(); docs/performance.md,
+# tenth session).
 SEARCH_ROWS = PreparedQuery(
     lambda ids: (
         Product.objects.visible()
         .filter(pk__among=ids)
         .annotate(
-            created_rank=Window(RowNumber(), order_by=[F("created_at").asc(), F("id").asc()]),
             bits=flag_bits(),
             # 0 for none, as the table's integer arrays hold it.
             district_key=Coalesce("district_id", 0),
         )
-        .order_by("name", "id")
-        .values_list("id", "category_id", "district_key", "vendor_id", "price", "created_rank", "bits")
+        .order_by("created_at", "id")
+        .values_list("id", "category_id", "district_key", "vendor_id", "price", "bits")
+    )
+)
+
+# A search's rows in SORT_ORDER["name"], the order only the database's
+# collation gives (on PostgreSQL from the covering index of migration 0013).
+NAME_ORDER = PreparedQuery(
+    lambda ids: (
+        Product.objects.visible()
+        .filter(pk__among=ids)
+        .order_by(*SORT_ORDER["name"])
+        .values_list("id", flat=True)
     )
 )
 
@@ -761,6 +779,23 @@ def search_table(text):
         return SearchTable(*columns, found.capped)
 
     return cache.get_or_compute("search-table", compute, words)
+
+
+def search_name_ranks(text, table):
+    """Each row's place in name order, for the rows of ``text``'s
+    SearchTable ``table``: one query the first time a search of that text
+    is sorted by name, then cached beside the table, under the same
+    version. A row the query no longer finds goes last, in the table's
+    order."""
+    words = search.tokens(text)
+
+    def compute():
+        ordered = NAME_ORDER.fetch(ids=search.id_param(table.ids))
+        place = {pk: index for index, pk in enumerate(ordered)}
+        last = len(place)
+        return array("q", (place.get(pk, last + index) for index, pk in enumerate(table.ids)))
+
+    return cache.get_or_compute("search-names", compute, words)
 
 
 def _with_children(category_id, tree):

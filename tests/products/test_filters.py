@@ -469,6 +469,13 @@ def test_with_aggregates_cached_only_the_page_is_queried(catalogue, django_asser
     # Another sort or page of the same filters shares the cached counts.
     with django_assert_max_num_queries(1):
         page_of(FULL_QUERY.replace("price_asc", "newest") + "&page=2")
+    # Sorted by name: the rows' name order is read once, then cached beside the table.
+    by_name = "q=amplang&sort=name"
+    page_of("q=amplang")
+    with django_assert_max_num_queries(2):  # the name order and the cards
+        page_of(by_name)
+    with django_assert_max_num_queries(1):
+        page_of(by_name + "&cert=halal")
     without_text = FULL_QUERY.replace("q=amplang&", "")
     page_of(without_text)
     with django_assert_max_num_queries(2):  # the page's ids and their cards

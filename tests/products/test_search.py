@@ -314,7 +314,7 @@ def test_find_columns_reads_the_rows_of_the_candidates_find_candidates_keeps(cat
     assert set(expected.name_some) <= set(result.name_some)
     visible = set(Product.objects.visible().values_list("pk", flat=True))
     assert list(result.columns[0] if result.columns else []) == sorted(
-        (pk for pk in expected.ids if pk in visible), key=lambda pk: (Product.objects.get(pk=pk).name, pk)
+        (pk for pk in expected.ids if pk in visible), key=lambda pk: (Product.objects.get(pk=pk).created_at, pk)
     )
     assert bool(result.columns) == (text != "tidak ada")
 
