@@ -434,13 +434,15 @@ class ProductFilter(django_filters.FilterSet):
         ids, price, tier = table.ids, table.price, table.tier
         if self.sort in ("relevance", "newest"):
             kept.reverse()
-        keys = {
-            "relevance": [(tier, True)],
-            "newest": [],
-            "price_asc": [(ids, False), (price, False)],
-            "price_desc": [(ids, True), (price, True)],
-            "name": [(search_name_ranks(self._resolved.text, table), False)] if kept else [],
-        }[self.sort]
+        if self.sort == "name":
+            keys = [(search_name_ranks(self._resolved.text, table), False)] if kept else []
+        else:
+            keys = {
+                "relevance": [(tier, True)],
+                "newest": [],
+                "price_asc": [(ids, False), (price, False)],
+                "price_desc": [(ids, True), (price, True)],
+            }[self.sort]
         for column, reverse in keys:
             kept.sort(key=column.__getitem__, reverse=reverse)
         counts = {"totals": totals, "category": by_category, "district": by_district, "capped": table.capped}

@@ -482,6 +482,18 @@ def test_with_aggregates_cached_only_the_page_is_queried(catalogue, django_asser
         page_of(without_text.replace("price_asc", "name") + "&page=2")
 
 
+def test_a_search_reads_its_name_order_only_when_sorted_by_name(catalogue):
+    by_name = '"products_product"."name" ASC'
+    for sort in ("relevance", "newest", "price_asc", "price_desc"):
+        django_cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            page_of(f"q=amplang&sort={sort}")
+        assert not [query for query in queries if by_name in query["sql"]], sort
+    with CaptureQueriesContext(connection) as queries:
+        page_of("q=amplang&sort=name")
+    assert len([query for query in queries if by_name in query["sql"]]) == 1
+
+
 # --- the fast paths give what the QuerySet gives ---------------------------
 
 
