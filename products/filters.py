@@ -747,7 +747,7 @@ SEARCH_ROWS = PreparedQuery(
 )
 
 # A search's rows in SORT_ORDER["name"], the order only the database's
-# collation gives (on PostgreSQL from the covering index of migration 0013).
+# collation gives.
 NAME_ORDER = PreparedQuery(
     lambda ids: (
         Product.objects.visible()
@@ -780,7 +780,10 @@ def search_table(text):
         columns.append(array("B", tiers))
         return SearchTable(*columns, found.capped)
 
-    return cache.get_or_compute("search-table", compute, words)
+    # The key names the table's layout: a table cached by code that laid it
+    # out otherwise (by name, with a ``created`` column, until the tenth
+    # session) is never read after a deploy.
+    return cache.get_or_compute("search-rows", compute, words)
 
 
 def search_name_ranks(text, table):
