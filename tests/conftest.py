@@ -123,6 +123,19 @@ def _seeded_rows(request):
     _restore_seeded_rows()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _static_root(tmp_path_factory):
+    """An empty folder of collected static files for the whole run: the live
+    server's WhiteNoise is set up before any test's settings apply, and warns
+    when the folder is missing (tests serve static files from the finders)."""
+    from django.conf import settings as django_settings
+
+    previous = django_settings.STATIC_ROOT
+    django_settings.STATIC_ROOT = tmp_path_factory.mktemp("static")
+    yield
+    django_settings.STATIC_ROOT = previous
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(settings, tmp_path):
     """Uploads go to a temporary folder; static files need no collectstatic;
