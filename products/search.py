@@ -479,8 +479,8 @@ class _postgresql:
     # condition on each row), and no hash of the ids is built (-0.1 to -0.2
     # ms a new text at both sizes; docs/performance.md, ninth session). The
     # candidates' rows are gathered into their tiers' arrays in one pass
-    # (five scans of them before: -0.11 ms a new text at 1,000,000
-    # products, -0.05 at 10,000; tenth session).
+    # (five scans of them before: -0.09 to -0.19 ms a new text at
+    # 1,000,000 products, -0.01 to -0.05 at 10,000; tenth session).
     COLUMNS = """
         WITH tiers AS MATERIALIZED (
             SELECT coalesce(

@@ -1,10 +1,11 @@
 """A search's table (products.filters.SEARCH_ROWS, read by
 products.search.find_columns()) and its name order (NAME_ORDER) can come
-from migration 0013's covering index on PostgreSQL alone: an index-only scan, no visit to the products
-table per candidate. Whether the planner prefers it depends on the table's
-size (a few hundred test rows fit in a page or two); on the
-1,000,000-product benchmark database it does (docs/performance.md, ninth
-session, with its plan)."""
+from migration 0013's covering index on PostgreSQL alone: an index-only
+scan, no visit to the products table per candidate. Whether the planner
+prefers it depends on the table's size (a few hundred test rows fit in a
+page or two); on the 1,000,000-product benchmark database it does for the
+table (docs/performance.md, with its plan), and for the name order once
+the prepared statement's generic plan is taken."""
 
 import re
 
