@@ -800,7 +800,10 @@ def search_name_ranks(text, table):
         last = len(place)
         return array("q", (place.get(pk, last + index) for index, pk in enumerate(table.ids)))
 
-    return cache.get_or_compute("search-names", compute, words)
+    ranks = cache.get_or_compute("search-names", compute, words)
+    # Both are cached under the same version, from the same rows; should
+    # they ever disagree (one evicted and read again), the page still works.
+    return ranks if len(ranks) == len(table.ids) else compute()
 
 
 def _with_children(category_id, tree):

@@ -2,6 +2,7 @@
 counts, facet counts, chips, bad input, sort orders, the visibility rule and
 the number of queries."""
 
+from array import array
 from datetime import timedelta
 
 import pytest
@@ -493,6 +494,19 @@ def test_a_search_reads_its_name_order_only_when_sorted_by_name(catalogue):
         counts[sort] = len(queries)
     assert counts.pop("name") == counts["relevance"] + 1
     assert set(counts.values()) == {counts["relevance"]}
+
+
+def test_a_name_order_that_does_not_fit_the_table_is_read_again(varied):
+    """Should a cached name order ever not fit its search's table (each is
+    cached apart), the search still sorts by name as the queryset does."""
+    from products import cache as catalogue_cache
+    from products import search
+
+    query = "q=amplang&sort=name"
+    expected = list(flt(query).qs.values_list("pk", flat=True))
+    django_cache.set(catalogue_cache.key("search-names", search.tokens("amplang")), array("q", [0, 1]))
+
+    assert flt(query).page_ids(0, 1000) == expected
 
 
 # --- the fast paths give what the QuerySet gives ---------------------------
