@@ -14,10 +14,16 @@ from umkm_directory.redis_cache import RedisCache
 @pytest.fixture
 def caches():
     require_service(redis_available(), f"Redis is not reachable at {REDIS_TEST_URL}")
-    params = {"KEY_PREFIX": f"umkm-test-redis-cache-{os.getpid()}"}
+    prefix = f"umkm-test-redis-cache-{os.getpid()}"
+    params = {"KEY_PREFIX": prefix}
     ours, django = RedisCache(REDIS_TEST_URL, params), DjangoRedisCache(REDIS_TEST_URL, params)
     yield ours, django
-    ours.clear()
+    # Only this test's keys: clear() would empty the whole Redis database,
+    # which REDIS_TEST_URL may share with other data.
+    raw = redis.Redis.from_url(REDIS_TEST_URL)
+    keys = list(raw.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        raw.delete(*keys)
 
 
 def test_it_reads_and_writes_what_the_standard_backend_does(caches):
