@@ -18,7 +18,8 @@ backend is the standard one with two changes:
   ``CLIENT TRACKING ON``): Redis remembers the keys that connection read and
   pushes an invalidation to it as soon as any client writes one of them
   (queued while the write runs, sent in the same turn of Redis's event
-  loop as the writer's reply); each tracked read first
+  loop as the writer's reply, so it may arrive a few microseconds after
+  the writer has its answer); each tracked read first
   takes the pushes waiting on the connection (a non-blocking read), so a
   write anywhere is seen by the next request everywhere, without a round
   trip per request. A write through this backend forgets its own process's
