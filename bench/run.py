@@ -9,8 +9,10 @@ Workloads (all in the same run, against the same server):
   ceiling   /robots.txt: the cheapest response through the full middleware stack
   search    cold: q + two filters, every request a different URL (facet counts included)
   browse    cold: category/catalogue pages without q, varied sort, district and deep pages
-  product   cold: product pages, every request a different product
-  vendor    cold: vendor pages, every request a different vendor
+  product   cold: product pages, every request a different product while the
+            catalogue has enough, then the same pages again under addresses of
+            their own (?r=1, ...), so no page cache serves them
+  vendor    cold: vendor pages, the same way
   home      /
   mix       shoppers' mix: Zipf-like popularity over a few thousand URLs, measured
             after --warmup seconds of the same traffic (caches warm, as in production)
@@ -30,6 +32,7 @@ Needs `wrk` (Debian: apt-get install wrk).
 """
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -120,9 +123,10 @@ def make_urls(env, workdir, rng, count):
 
     visible = Product.objects.visible()
     total = visible.count()
-    ids = list(visible.order_by("?").values_list("slug", flat=True)[: max(count, 1) + WARM])
+    # Twice count: the fastest cold rows make more than count requests.
+    ids = list(visible.order_by("?").values_list("slug", flat=True)[: 2 * max(count, 1) + WARM])
     names = list(visible.order_by("?").values_list("name", flat=True)[:3000])
-    vendors = list(Vendor.objects.active().order_by("?").values_list("slug", flat=True)[: count + WARM])
+    vendors = list(Vendor.objects.active().order_by("?").values_list("slug", flat=True)[: 2 * count + WARM])
     categories = list(Category.objects.visible().values_list("slug", flat=True))
     districts = list(District.objects.values_list("slug", flat=True))
     certs = list(Certification.values)
@@ -230,15 +234,33 @@ def make_urls(env, workdir, rng, count):
     texts = sorted({text(url) for url in searches})
     warm_texts = set(rng.sample(texts, len(texts) // 5))
 
-    def split(urls):
+    def split(urls, limit=count):
         # The last URLs (at most WARM, a tenth when there are few) warm up.
         n = min(WARM, len(urls) // 10)
-        return urls[: len(urls) - n][:count], urls[len(urls) - n :]
+        return urls[: len(urls) - n][:limit], urls[len(urls) - n :]
+
+    def rounds(urls):
+        """``urls``, then rounds of them again up to twice ``count``, each
+        round shuffled and its addresses given a query of their own
+        (``?r=1``, ``?r=2``…), which the pages ignore. A catalogue with
+        fewer products or vendors than a row makes requests (10k products:
+        ~9,000 product pages, ~1,000 vendor pages) would otherwise ask the
+        same addresses again, and the page cache would serve them: every
+        request still asks a different address, as a cold row must."""
+        listed = list(urls)
+        wanted = 2 * count
+        for turn in itertools.count(1):
+            if not urls or len(listed) >= wanted:
+                break
+            again = [f"{url}?r={turn}" for url in urls]
+            rng.shuffle(again)
+            listed += again[: wanted - len(listed)]
+        return listed
 
     files, warm = {"ceiling": ["/robots.txt"], "home": ["/"]}, {"home": ["/"]}
     files["browse"], warm["browse"] = split(unique(browse_url, count + WARM))
-    files["product"], warm["product"] = split([f"/products/{slug}/" for slug in ids])
-    files["vendor"], warm["vendor"] = split([f"/vendors/{slug}/" for slug in vendors])
+    files["product"], warm["product"] = split([f"/products/{slug}/" for slug in ids], 2 * count)
+    files["vendor"], warm["vendor"] = split([f"/vendors/{slug}/" for slug in vendors], 2 * count)
     files["search"] = [url for url in searches if text(url) not in warm_texts][:count]
     warm["search"] = [url for url in searches if text(url) in warm_texts][:WARM]
     pool = (
@@ -251,6 +273,8 @@ def make_urls(env, workdir, rng, count):
     rng.shuffle(pool)
     weights = [1 / (rank + 1) for rank in range(len(pool))]  # Zipf, s = 1
     files["mix"] = rng.choices(pool, weights=weights, k=count * 2)
+    # After the mix is drawn, which keeps the addresses as they are.
+    files["product"], files["vendor"] = rounds(files["product"]), rounds(files["vendor"])
 
     paths = {}
     for name, urls in files.items():
