@@ -12,7 +12,8 @@ Workloads (all in the same run, against the same server):
   product   cold: product pages, every request a different product while the
             catalogue has enough, then the same pages again under addresses of
             their own (?r=1, ...), so no page cache serves them
-  vendor    cold: vendor pages, the same way
+  vendor    cold: vendor pages, the same way (and browse, when a small
+            catalogue has fewer listing pages than the row asks)
   home      /
   mix       shoppers' mix: Zipf-like popularity over a few thousand URLs, measured
             after --warmup seconds of the same traffic (caches warm, as in production)
@@ -240,25 +241,30 @@ def make_urls(env, workdir, rng, count):
         return urls[: len(urls) - n][:limit], urls[len(urls) - n :]
 
     def rounds(urls):
-        """``urls``, then rounds of them again up to twice ``count``, each
-        round shuffled and its addresses given a query of their own
-        (``?r=1``, ``?r=2``…), which the pages ignore. A catalogue with
-        fewer products or vendors than a row makes requests (10k products:
-        ~9,000 product pages, ~1,000 vendor pages) would otherwise ask the
-        same addresses again, and the page cache would serve them: every
-        request still asks a different address, as a cold row must."""
-        listed = list(urls)
-        wanted = 2 * count
-        for turn in itertools.count(1):
-            if not urls or len(listed) >= wanted:
-                break
-            again = [f"{url}?r={turn}" for url in urls]
-            rng.shuffle(again)
-            listed += again[: wanted - len(listed)]
+        """``urls`` up to twice ``count``: each half of them (wrk's two
+        threads start at the file's first line and at its middle), then
+        that half again as often as needed, shuffled, each address with a
+        parameter of its own (``r=1``, ``r=2``…) that the pages ignore. A
+        catalogue with fewer pages of a kind than a row makes requests (10k
+        products: ~9,000 product pages, ~1,000 vendor pages, ~5,000 listing
+        pages within the browse row's reach) would otherwise ask the same
+        addresses again, and the page cache would serve them: every request
+        still asks a different address, as a cold row must, and each thread
+        asks its own half's pages before any page again."""
+        listed = []
+        for half in (urls[: len(urls) // 2], urls[len(urls) // 2 :]):
+            part = list(half)
+            for turn in itertools.count(1):
+                if not half or len(part) >= count:
+                    break
+                again = [f"{url}{'&' if '?' in url else '?'}r={turn}" for url in half]
+                rng.shuffle(again)
+                part += again[: count - len(part)]
+            listed += part
         return listed
 
     files, warm = {"ceiling": ["/robots.txt"], "home": ["/"]}, {"home": ["/"]}
-    files["browse"], warm["browse"] = split(unique(browse_url, count + WARM))
+    files["browse"], warm["browse"] = split(unique(browse_url, 2 * count + WARM), 2 * count)
     files["product"], warm["product"] = split([f"/products/{slug}/" for slug in ids], 2 * count)
     files["vendor"], warm["vendor"] = split([f"/vendors/{slug}/" for slug in vendors], 2 * count)
     files["search"] = [url for url in searches if text(url) not in warm_texts][:count]
@@ -274,7 +280,8 @@ def make_urls(env, workdir, rng, count):
     weights = [1 / (rank + 1) for rank in range(len(pool))]  # Zipf, s = 1
     files["mix"] = rng.choices(pool, weights=weights, k=count * 2)
     # After the mix is drawn, which keeps the addresses as they are.
-    files["product"], files["vendor"] = rounds(files["product"]), rounds(files["vendor"])
+    for name in ("browse", "product", "vendor"):
+        files[name] = rounds(files[name])
 
     paths = {}
     for name, urls in files.items():
