@@ -11,8 +11,8 @@ Workloads (all in the same run, against the same server):
   browse    cold: category/catalogue pages without q, varied sort, district and deep pages
   product   cold: product pages, every request a different product while the
             catalogue has enough, then the same pages again under addresses of
-            their own (?r=1, ...), so no page cache serves them
-  vendor    cold: vendor pages, the same way (and browse, when a small
+            their own (a parameter r=1, r=2, ...), so no page cache serves them
+  vendor    cold: vendor pages, the same way (and browse pages, when a small
             catalogue has fewer listing pages than the row asks)
   home      /
   mix       shoppers' mix: Zipf-like popularity over a few thousand URLs, measured
