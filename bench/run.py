@@ -33,7 +33,6 @@ Needs `wrk` (Debian: apt-get install wrk).
 """
 
 import argparse
-import itertools
 import json
 import os
 import random
@@ -253,10 +252,9 @@ def make_urls(env, workdir, rng, count):
         asks its own half's pages before any page again."""
         listed = []
         for half in (urls[: len(urls) // 2], urls[len(urls) // 2 :]):
-            part = list(half)
-            for turn in itertools.count(1):
-                if not half or len(part) >= count:
-                    break
+            part, turn = list(half), 0
+            while half and len(part) < count:
+                turn += 1
                 again = [f"{url}{'&' if '?' in url else '?'}r={turn}" for url in half]
                 rng.shuffle(again)
                 part += again[: count - len(part)]
