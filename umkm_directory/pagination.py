@@ -13,6 +13,22 @@ _DIGITS = re.compile(r"[0-9]+")
 MAX_PAGE = 10**9
 
 
+def nearer_end(count, offset, limit):
+    """How to read the rows ``offset`` to ``offset + limit`` of an ordered
+    list of ``count`` rows: ``(False, offset, limit)`` from the start, or,
+    when they are nearer the end, ``(True, offset, limit)`` of the list in
+    the reverse order, to be turned round once read. Skipping rows costs
+    what they number (a database walks past them in its index), and an index
+    gives its rows from either end, so the last pages of a long list cost
+    what the first ones do; the middle of the list costs the most. The
+    reverse order must be exactly the order backwards: it ends with the id."""
+    from_end = max(0, count - offset - limit)
+    length = count - offset - from_end
+    if from_end < offset and length > 0:
+        return True, from_end, length
+    return False, offset, limit
+
+
 class KnownCountPaginator(Paginator):
     """A paginator told its total (already counted, often cached) instead of counting again."""
 
@@ -23,6 +39,29 @@ class KnownCountPaginator(Paginator):
     @cached_property
     def count(self):
         return self._known_count
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return self._get_page(self.rows(bottom, top) if top > bottom else [], number, self)
+
+    def rows(self, bottom, top):
+        """The rows ``bottom`` to ``top`` of the list, in its order."""
+        return self.object_list[bottom:top]
+
+
+class EitherEndPaginator(KnownCountPaginator):
+    """For a QuerySet in a total order (its last key the id): a page nearer
+    the end of the list is read from the end (nearer_end())."""
+
+    def rows(self, bottom, top):
+        backwards, offset, limit = nearer_end(self.count, bottom, top - bottom)
+        if backwards:
+            return list(self.object_list.reverse()[offset : offset + limit])[::-1]
+        return self.object_list[bottom:top]
 
 
 def page_number(request):

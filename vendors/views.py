@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, ListView
 
 from umkm_directory.http import catalogue_cached, conditional_page
-from umkm_directory.pagination import KnownCountPaginator, StrictPageMixin, page_number
+from umkm_directory.pagination import EitherEndPaginator, KnownCountPaginator, StrictPageMixin, page_number
 from umkm_directory.prepared import PreparedQuery, fetch_together
 
 from .models import District, Vendor
@@ -66,7 +66,7 @@ class VendorListView(StrictPageMixin, ListView):
         data = getattr(self.form, "cleaned_data", {})
         params = [data.get("q") or "", data.get("district") or ""]
         count = catalogue_cached("vendor_directory_count", queryset.count, params)
-        return KnownCountPaginator(queryset, per_page, count=count, **kwargs)
+        return EitherEndPaginator(queryset, per_page, count=count, **kwargs)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(form=self.form, **kwargs)

@@ -75,6 +75,29 @@ def test_directory_paginates_keeping_the_filters(client, vendors):
     assert "Kembali ke halaman pertama" in past.content.decode()
 
 
+def test_every_directory_page_lists_the_vendors_the_name_order_has_there(client, vendors):
+    """The pages nearer the end are read from the end and turned round
+    (umkm_directory.pagination.nearer_end()): every page, the last and a
+    short last one included, holds what the name order (then the id, for
+    equal names) has there."""
+    from vendors.models import Vendor
+
+    north, town = district("balikpapan-utara"), district("balikpapan-kota")
+    for i in range(100):
+        VendorFactory(name=f"Usaha {i % 7}", district=north if i % 3 else town)
+    for params in ({}, {"district": "balikpapan-utara"}):
+        everyone = Vendor.objects.active().order_by("name", "id")
+        if params:
+            everyone = everyone.filter(district__slug=params["district"])
+        expected = [vendor.get_absolute_url() for vendor in everyone]
+        shown, page = [], 1
+        while (response := client.get("/vendors/", {**params, "page": page})).status_code == 200:
+            shown.append(re.findall(r'vendor-card__name"><a href="([^"]+)"', response.content.decode()))
+            page += 1
+        assert len(shown) == -(-len(expected) // 24) >= 3, params
+        assert shown == [expected[start : start + 24] for start in range(0, len(expected), 24)], params
+
+
 def test_vendor_page_shows_its_visible_products_and_whatsapp(client, vendors):
     category = CategoryFactory()
     ProductFactory(name="Amplang Tenggiri", vendor=vendors["ani"], category=category)
