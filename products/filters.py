@@ -373,9 +373,9 @@ class ProductFilter(django_filters.FilterSet):
         filters, which sort order) and process (umkm_directory.prepared).
 
         A page nearer the end of the list is read from the end, in the
-        reverse order, and turned round (nearer_end()): the last of 37,960
-        pages at 1,000,000 products skipped 888,000 index entries first
-        (~130 ms); now none."""
+        reverse order, and turned round (nearer_end()): at 1,000,000
+        products page 37,000 of 37,960 skipped 888,000 index entries first
+        (128 ms), now 23,000 (2.7 ms)."""
         if self._resolved.params["q"] is not None:
             return self._search_results.ids[offset : offset + limit]
         if not self._default_queryset:
@@ -743,7 +743,7 @@ class SearchTable(namedtuple("SearchTable", "ids category district vendor price 
 # which the sort a new text's rows need anyway gives. Not by name: the
 # database's collation compares names a few times slower than numbers, and
 # that sort cost a new text at 1,000,000 products a third of its rows'
-# time, for an order few searches ask (search_name_ranks(); docs/performance.md,
+# time, for an order few searches ask (search_name_ranks(); docs/performance-history.md,
 # tenth session).
 SEARCH_ROWS = PreparedQuery(
     lambda ids: (

@@ -186,7 +186,7 @@ class CoverJSON(_PicturesSelect):
     """A product's cover (its first picture by position, then id) as one JSON
     text ``[image, width, height, renditions]``, or NULL without pictures.
     One sub-select instead of one per column: 0.10-0.18 ms less for the 24
-    cards of a page on PostgreSQL (docs/performance.md, ninth session).
+    cards of a page on PostgreSQL (docs/performance-history.md, ninth session).
     ProductQuerySet.card_rows() adds it, products.cards.card_row() reads it."""
 
     FIRST = " ORDER BY i.position, i.id LIMIT 1"

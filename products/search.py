@@ -90,7 +90,7 @@ bench/search_texts.py, ninth session). The steps cost a walk of the
 thousand newest matches, or an index lookup over the buckets expected to
 hold them, whichever is cheaper: 10-15 ms typically at 1,000,000 products,
 30 ms at the 95th percentile; the slowest are two common words that rarely
-meet (docs/performance.md).
+meet (docs/performance-history.md).
 """
 
 import itertools
@@ -228,7 +228,7 @@ class Among(Lookup):
     index over the sorted ids, where ``id IN (SELECT unnest(array))``
     (``id_list()``, kept where other filters may lead) first hashes the list
     to drop repeats, then joins: 12-15 % faster for a search's table at 10k
-    and at 1M products (docs/performance.md)."""
+    and at 1M products (docs/performance-history.md, fifth session)."""
 
     lookup_name = "among"
     prepare_rhs = False
@@ -472,12 +472,12 @@ class _postgresql:
     # not sent to the client and back, nor turned into Python objects on the
     # way (paired over 500 texts: 7.99-9.36 -> 6.49-7.84 ms a new text at
     # 1,000,000 products, 3.16-3.24 -> 2.52-2.61 ms at 10,000;
-    # docs/performance.md, eighth session). The columns come as arrays,
+    # docs/performance-history.md, eighth session). The columns come as arrays,
     # aggregated in the order of the rows' sorted subquery (kept: nothing
     # but aggregates above it). The two tiers' ids are joined, not united:
     # a product in both is one row all the same (``id = ANY(ids)`` is a
     # condition on each row), and no hash of the ids is built (-0.1 to -0.2
-    # ms a new text at both sizes; docs/performance.md, ninth session). The
+    # ms a new text at both sizes; docs/performance-history.md, ninth session). The
     # candidates' rows are gathered into their tiers' arrays in one pass
     # (five scans of them before: -0.09 to -0.19 ms a new text at
     # 1,000,000 products, -0.01 to -0.05 at 10,000; tenth session).

@@ -9,7 +9,7 @@ and buckets do not overlap) and within bounds (a bucket takes at most what
 is still needed), and the name matches among them are a subset of them: all
 of that is needed only when products waiting to be folded add their own
 matches. At 1,000,000 products a broad search text returns ~1,000 rows and
-the skipped steps cost ~0.6 ms of its ~3 ms (docs/performance.md, seventh
+the skipped steps cost ~0.6 ms of its ~3 ms (docs/performance-history.md, seventh
 session). Same arguments, same rows.
 """
 

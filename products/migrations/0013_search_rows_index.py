@@ -9,7 +9,7 @@ This index holds, for the visible products only (the catalogue's rule, as
 the indexes of 0008), every column the search's table reads, so the rows
 come from an index-only scan of a smaller relation (116 MB at 1,000,000
 products). Paired over 400 search texts: 5.64 -> 4.98 ms a new text at
-1,000,000 products, none gained or lost at 10,000 (docs/performance.md,
+1,000,000 products, none gained or lost at 10,000 (docs/performance-history.md,
 ninth session).
 
 The columns are written out here, not taken from SEARCH_ROWS: a migration

@@ -10,7 +10,7 @@ two words that rarely meet ("kota edisi": 7,800 products a bucket hold
 products (16 buckets) a two-word search text cost 2-3 ms there against ~0.4
 ms for one word, and at 10,000 products (one bucket) ~1 ms: such texts made
 most of what a new text's candidates cost more at 1,000,000 products than at
-10,000 (docs/performance.md, ninth session).
+10,000 (docs/performance-history.md, ninth session).
 
 Now a word's names are cut to the bucket's matches so far before they meet
 the other words' names (a name match is a match: a word's ``name_ids`` are
