@@ -16,8 +16,9 @@ MAX_PAGE = 10**9
 def nearer_end(count, offset, limit):
     """How to read the rows ``offset`` to ``offset + limit`` of an ordered
     list of ``count`` rows: ``(False, offset, limit)`` from the start, or,
-    when they are nearer the end, ``(True, offset, limit)`` of the list in
-    the reverse order, to be turned round once read. Skipping rows costs
+    when they are nearer the end, ``(True, from_end, length)``: those rows
+    at that offset and limit of the list in the reverse order, to be turned
+    round once read (a short last page gives fewer rows). Skipping rows costs
     what they number (a database walks past them in its index), and an index
     gives its rows from either end, so the last pages of a long list cost
     what the first ones do; the middle of the list costs the most. The
