@@ -130,9 +130,7 @@ def prewarm(env):
                 pass
         size = path.stat().st_size
     else:
-        os.environ.update(env)
-        django_setup(quiet=True)
-        from django.db import connection
+        from django.db import connection  # Django is set up: make_urls() ran first
 
         with connection.cursor() as cursor:
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")

@@ -62,7 +62,7 @@ class EitherEndPaginator(KnownCountPaginator):
         backwards, offset, limit = nearer_end(self.count, bottom, top - bottom)
         if backwards:
             return list(self.object_list.reverse()[offset : offset + limit])[::-1]
-        return self.object_list[bottom:top]
+        return super().rows(bottom, top)
 
 
 def page_number(request):

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from products.models import Status
 from tests.factories import CategoryFactory, ProductFactory, VendorFactory, district
+from vendors.models import Vendor
 
 pytestmark = pytest.mark.django_db
 
@@ -80,8 +81,6 @@ def test_every_directory_page_lists_the_vendors_the_name_order_has_there(client,
     (umkm_directory.pagination.nearer_end()): every page, the last and a
     short last one included, holds what the name order (then the id, for
     equal names) has there."""
-    from vendors.models import Vendor
-
     north, town = district("balikpapan-utara"), district("balikpapan-kota")
     for i in range(100):
         VendorFactory(name=f"Usaha {i % 7}", district=north if i % 3 else town)
