@@ -71,10 +71,14 @@ def prepare_database(args, workdir):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"
-    name = args.pg_name
-    subprocess.run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", name], check=True)
-    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], check=True)
-    return f"postgres://postgres@127.0.0.1:5432/{name}"
+    server = ["-h", "127.0.0.1", "-p", str(args.pg_port), "-U", "postgres"]
+    subprocess.run(["dropdb", *server, "--if-exists", args.pg_name], check=True)
+    subprocess.run(["createdb", *server, args.pg_name], check=True)
+    return pg_url(args)
+
+
+def pg_url(args):
+    return f"postgres://postgres@127.0.0.1:{args.pg_port}/{args.pg_name}"
 
 
 def server_env(args, database_url, workdir):
@@ -108,20 +112,28 @@ def manage(env, *argv, **kwargs):
 
 
 # The relations of the catalogue's database, their TOAST tables included.
-PREWARM = """
-    SELECT coalesce(sum(pg_prewarm(c.oid::regclass, 'read')), 0) FROM pg_class AS c
-    WHERE c.relkind IN ('r', 'i', 't', 'm') AND c.relpersistence = 'p'
+RELATIONS = """
+    FROM pg_class AS c WHERE c.relkind IN ('r', 'i', 't', 'm') AND c.relpersistence = 'p'
         AND c.relnamespace IN ('public'::regnamespace, 'pg_toast'::regnamespace)
 """
+PREWARM = "SELECT coalesce(sum(pg_prewarm(c.oid::regclass, %s)), 0) " + RELATIONS
+# Their size, and the server's shared buffers, in bytes.
+SIZES = (
+    "SELECT (SELECT sum(pg_relation_size(c.oid)) " + RELATIONS + "),"  # noqa: S608 (constant SQL)
+    " (SELECT setting::bigint * 8192 FROM pg_settings WHERE name = 'shared_buffers')"
+)
 
 
 def prewarm(env):
-    """Read the database's files once, into the operating system's file
-    cache, as a running server has them: at 1,000,000 products PostgreSQL's
-    database (~2 GB) is larger than its default 128 MB of shared buffers,
-    and on a machine that has dropped its file cache a row would otherwise
-    measure the first reads of its pages from disk, which a small
-    catalogue never pays. Nothing goes into PostgreSQL's own buffers."""
+    """Read the database's files once, as a running server has them: into
+    the operating system's file cache, and into PostgreSQL's shared buffers
+    too where they hold it all (a server tuned as deploy.md advises,
+    bench/pg_server.py; a running one keeps its buffers over a restart with
+    pg_prewarm's autoprewarm). At 1,000,000 products the database (~2 GB)
+    is larger than PostgreSQL's default 128 MB of shared buffers, and on a
+    machine that has dropped its file cache a row would otherwise measure
+    the first reads of its pages from disk, which a small catalogue never
+    pays."""
     started = time.perf_counter()
     if env["DATABASE_URL"].startswith("sqlite:"):
         path = Path(env["DATABASE_URL"].removeprefix("sqlite:///"))
@@ -129,15 +141,23 @@ def prewarm(env):
             while file.read(1 << 22):
                 pass
         size = path.stat().st_size
+        where = "the file cache"
     else:
         from django.db import connection  # Django is set up: make_urls() ran first
 
         with connection.cursor() as cursor:
             cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
-            cursor.execute(PREWARM)
+            cursor.execute(SIZES)
+            total, buffers = (int(n) for n in cursor.fetchone())
+            cursor.execute(PREWARM, ["read"])
             size = int(cursor.fetchone()[0]) * 8192
+            if total < buffers * 0.9:
+                cursor.execute(PREWARM, ["buffer"])
+                where = "the file cache and the shared buffers"
+            else:
+                where = "the file cache"
     seconds = time.perf_counter() - started
-    log(f"  database read into the file cache: {size / 2**20:.0f} MB in {seconds:.1f} s")
+    log(f"  database read into {where}: {size / 2**20:.0f} MB in {seconds:.1f} s")
 
 
 def make_urls(env, workdir, rng, count):
@@ -407,6 +427,12 @@ def main():
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--redis", default="", help="REDIS_URL for the cache (default: local memory)")
     parser.add_argument("--pg-name", default="umkm_bench")
+    parser.add_argument(
+        "--pg-port",
+        type=int,
+        default=5432,
+        help="the PostgreSQL server's port on 127.0.0.1 (5433: bench/pg_server.py's, tuned per deploy.md)",
+    )
     parser.add_argument("--workdir", default="/tmp/umkm-bench")
     parser.add_argument("--reuse", action="store_true", help="keep the database seeded by the last run")
     parser.add_argument("--only", default="", help="comma-separated workloads to run")
@@ -436,11 +462,7 @@ def main():
     rng = random.Random(args.seed)
 
     if args.reuse:
-        database_url = (
-            f"sqlite:///{workdir / 'bench.sqlite3'}"
-            if args.db == "sqlite"
-            else f"postgres://postgres@127.0.0.1:5432/{args.pg_name}"
-        )
+        database_url = f"sqlite:///{workdir / 'bench.sqlite3'}" if args.db == "sqlite" else pg_url(args)
     else:
         database_url = prepare_database(args, workdir)
     env = server_env(args, database_url, workdir)
@@ -461,6 +483,14 @@ def main():
     paths, total = make_urls(env, workdir, rng, count=20000)
     if args.prewarm:
         prewarm(env)
+    server = args.db
+    if args.db == "postgresql":
+        from django.db import connection  # Django is set up: make_urls() ran first
+
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('server_version'), current_setting('shared_buffers')")
+            version, buffers = cursor.fetchone()
+        server = f"postgresql {version} on port {args.pg_port} (shared_buffers {buffers})"
 
     proc = start_server(env, args)
     rows = []
@@ -492,7 +522,7 @@ def main():
         stop_server(proc)
 
     print(
-        f"\n{args.db}, {total} visible products ({args.products} seeded), {args.workers} workers, "
+        f"\n{server}, {total} visible products ({args.products} seeded), {args.workers} workers, "
         f"{args.connections} connections, {args.duration} s per row "
         f"(ceiling {args.ceiling_seconds} s before and after each; "
         f"cold rows after {args.row_warmup} s of warm-up on other URLs)"
@@ -528,7 +558,14 @@ def main():
     out = workdir / "result.json"
     out.write_text(
         json.dumps(
-            {"args": vars(args), "seed_seconds": seed_seconds, "rows": dict(rows), "rss_mb": rss}, indent=2
+            {
+                "args": vars(args),
+                "server": server,
+                "seed_seconds": seed_seconds,
+                "rows": dict(rows),
+                "rss_mb": rss,
+            },
+            indent=2,
         )
     )
     for name, r in rows:
