@@ -66,7 +66,11 @@ class VendorListView(StrictPageMixin, ListView):
         data = getattr(self.form, "cleaned_data", {})
         params = [data.get("q") or "", data.get("district") or ""]
         count = catalogue_cached("vendor_directory_count", queryset.count, params)
-        return EitherEndPaginator(queryset, per_page, count=count, **kwargs)
+
+        def marks(compute):
+            return catalogue_cached("vendor_directory_marks", compute, params)
+
+        return EitherEndPaginator(queryset, per_page, count=count, marks=marks, **kwargs)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(form=self.form, **kwargs)

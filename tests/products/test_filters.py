@@ -12,10 +12,12 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
+from products import filters
 from products.cards import cards
 from products.filters import SORT_CHOICES, ProductFilter
 from products.models import Availability, Product, Status
 from tests.factories import CategoryFactory, ProductFactory, VendorFactory, district
+from umkm_directory import pagination
 
 pytestmark = pytest.mark.django_db
 
@@ -568,11 +570,23 @@ def test_pages_and_counts_are_those_of_the_queryset(varied, filters):
             assert filterset.count() == len(expected), query
 
 
+@pytest.fixture(params=[False, True], ids=["ends", "marks"])
+def marked(request, monkeypatch):
+    """With ``True``: a list's marks every 2 rows, used from 3 rows in, so
+    that the small lists of the tests have middles that start from them
+    (umkm_directory.pagination.reading())."""
+    if request.param:
+        monkeypatch.setattr(pagination, "MARK_EVERY", 2)
+        monkeypatch.setattr(pagination, "MARKS_FROM", 3)
+    return request.param
+
+
 @pytest.mark.parametrize("filters", ["", "category=makanan-minuman", "district=balikpapan-kota&in_stock=1"])
-def test_every_page_of_a_list_holds_what_the_queryset_gives_there(varied, filters):
-    """A page nearer the end of a list is read from the end and turned round
-    (page_ids()): every page, the last ones included, a short last page and
-    one past the end, in every sort order and with ties on every sort key."""
+def test_every_page_of_a_list_holds_what_the_queryset_gives_there(varied, filters, marked):
+    """A page nearer the end of a list is read from the end and turned round,
+    a page in its middle from the nearest mark (page_ids()): every page, the
+    last ones included, a short last page and one past the end, in every
+    sort order and with ties on every sort key."""
     for sort, _label in SORT_CHOICES:
         if sort == "relevance":
             continue
@@ -583,6 +597,42 @@ def test_every_page_of_a_list_holds_what_the_queryset_gives_there(varied, filter
             offsets = range(0, len(expected) + size, size)
             pages = [filterset.page_ids(offset, size) for offset in offsets]
             assert pages == [expected[offset : offset + size] for offset in offsets], (filters, sort, size)
+
+
+def test_a_middle_page_starts_from_a_mark_found_once_per_version(varied, monkeypatch):
+    """The marks of a list are found once (one query) and kept under the
+    catalogue version: a middle page then costs the page's one query, and
+    after an edit that moves the list the marks are found again, so the
+    page still holds what the queryset has there."""
+    monkeypatch.setattr(pagination, "MARK_EVERY", 4)
+    monkeypatch.setattr(pagination, "MARKS_FROM", 5)
+    found = []
+
+    def list_marks(listed):
+        found.append(listed)
+        return pagination.list_marks(listed)
+
+    monkeypatch.setattr(filters, "list_marks", list_marks)
+
+    def middle():
+        filterset = flt("sort=price_asc")
+        expected = list(filterset.qs.values_list("pk", flat=True))
+        offset = len(expected) // 2 - 1  # not a multiple of MARK_EVERY: a skip after the mark
+        with CaptureQueriesContext(connection) as queries:
+            assert filterset.page_ids(offset, 3) == expected[offset : offset + 3]
+        return len(queries)
+
+    assert middle() == 3  # the count, the marks, the page
+    assert middle() == 1
+    assert len(found) == 1
+    cheapest = Product.objects.visible().order_by("price", "pk").first()
+    cheapest.status = Status.DRAFT
+    cheapest.save()
+    ProductFactory(name="Amplang Murah", category=varied["snacks"], vendor=varied["ani"], price=1)
+    ProductFactory(name="Amplang Murah Lagi", category=varied["snacks"], vendor=varied["ani"], price=2)
+    assert middle() == 3  # the count, the marks, the page
+    assert middle() == 1
+    assert len(found) == 2
 
 
 @pytest.mark.parametrize("filters", ["", "category=camilan&cert=halal", "price_max=25000&sort=name"])

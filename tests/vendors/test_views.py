@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from products.models import Status
 from tests.factories import CategoryFactory, ProductFactory, VendorFactory, district
+from umkm_directory import pagination
 from vendors.models import Vendor
 
 pytestmark = pytest.mark.django_db
@@ -76,11 +77,18 @@ def test_directory_paginates_keeping_the_filters(client, vendors):
     assert "Kembali ke halaman pertama" in past.content.decode()
 
 
-def test_every_directory_page_lists_the_vendors_the_name_order_has_there(client, vendors):
-    """The pages nearer the end are read from the end and turned round
-    (umkm_directory.pagination.nearer_end()): every page, the last and a
-    short last one included, holds what the name order (then the id, for
-    equal names) has there."""
+@pytest.mark.parametrize("marked", [False, True], ids=["ends", "marks"])
+def test_every_directory_page_lists_the_vendors_the_name_order_has_there(
+    client, vendors, monkeypatch, marked
+):
+    """The pages nearer the end are read from the end and turned round, and
+    with ``marked`` those in the middle start from the nearest mark, every
+    30th vendor (umkm_directory.pagination.reading()): every page, the last
+    and a short last one included, holds what the name order (then the id,
+    for equal names) has there."""
+    if marked:
+        monkeypatch.setattr(pagination, "MARK_EVERY", 30)
+        monkeypatch.setattr(pagination, "MARKS_FROM", 24)
     north, town = district("balikpapan-utara"), district("balikpapan-kota")
     for i in range(100):
         VendorFactory(name=f"Usaha {i % 7}", district=north if i % 3 else town)
