@@ -387,7 +387,7 @@ class ProductFilter(django_filters.FilterSet):
             return []
 
         def marks():
-            listed = _apply(Product.objects.visible(), shape, values).order_by(*SORT_ORDER[self.sort])
+            listed = _listed(self.sort, shape, values)
             key = [self.sort, shape, values]
             # Found once for every process after an edit, as the cube is.
             return cache.get_or_compute("list-marks", lambda: list_marks(listed), key, once=True)
@@ -720,6 +720,12 @@ def _apply(queryset, shape, values):
     return queryset
 
 
+def _listed(sort, filters, values):
+    """The visible products under ``filters`` (a shape of _filters()) with
+    these ``values``, in ``sort`` order: a list without search text."""
+    return _apply(Product.objects.visible(), filters, values).order_by(*SORT_ORDER[sort])
+
+
 def _list_page(shape, *, after=None, **values):
     """A page of a list without search text, by shape: its sort order, its
     filters, whether the order is reversed (a page read from the end) and
@@ -728,7 +734,7 @@ def _list_page(shape, *, after=None, **values):
     sort order ends with the id, so the reverse order is exactly the order
     backwards."""
     sort, filters, backwards, marked = shape
-    queryset = _apply(Product.objects.visible(), filters, values).order_by(*SORT_ORDER[sort])
+    queryset = _listed(sort, filters, values)
     if marked:
         queryset = queryset.filter(After(SORT_ORDER[sort], after))
     return (queryset.reverse() if backwards else queryset).values_list("pk", flat=True)
