@@ -7,9 +7,8 @@ database bench/run.py seeded:
 
 For each page: its first request once the server is warm (the first
 middle page of a list then also finds the list's marks, once per catalogue
-version), then the
-median of ``--repeat`` requests, each with a parameter of its own (``r=``)
-so that no page cache answers it. The page numbers come from the lists'
+version), then the median of ``--repeat`` requests, each with a parameter
+of its own (``r=``) so that no page cache answers it. The page numbers come from the lists'
 counts: page 1, the middle one, one a thousand pages before the end, the
 last.
 """
@@ -60,9 +59,10 @@ def main():
     from products.models import Product
     from vendors.models import Vendor
 
+    products = Product.objects.visible().count()
     lists = {
-        "/products/?sort=newest": Product.objects.visible().count(),
-        "/products/?sort=price_asc": Product.objects.visible().count(),
+        "/products/?sort=newest": products,
+        "/products/?sort=price_asc": products,
         "/vendors/?": Vendor.objects.active().count(),
     }
     proc = start_server(env, args)

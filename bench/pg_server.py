@@ -75,25 +75,29 @@ def as_postgres(command):
     return command
 
 
+def owned(path):
+    """``path``, given to the postgres user when root runs this."""
+    if os.geteuid() == 0:
+        shutil.chown(path, "postgres", "postgres")
+    return path
+
+
 def start(args):
     data = Path(args.data)
     bin_dir = binaries()
     if not (data / "PG_VERSION").exists():
         data.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            shutil.chown(data, "postgres", "postgres")
+        owned(data)
         subprocess.run(
             as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth", "trust",
                          "--encoding", "UTF8", "--locale", "C.UTF-8"]),
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
     (data / "socket").mkdir(exist_ok=True)
-    if os.geteuid() == 0:
-        shutil.chown(data / "socket", "postgres", "postgres")
+    owned(data / "socket")
     conf = "\n".join(f"{name} = '{value}'" for name, value in settings(args).items())
     (data / "postgresql.auto.conf").write_text(f"# bench/pg_server.py\n{conf}\n")
-    if os.geteuid() == 0:
-        shutil.chown(data / "postgresql.auto.conf", "postgres", "postgres")
+    owned(data / "postgresql.auto.conf")
     log = str(data / "server.log")
     pg_ctl = [str(bin_dir / "pg_ctl"), "-D", str(data), "-l", log, "-w", "start"]
     subprocess.run(as_postgres(pg_ctl), check=True, stdout=subprocess.DEVNULL)  # -w: until it accepts
@@ -109,9 +113,10 @@ def stop(args):
 
 
 def show(args):
-    names = ["shared_buffers", "effective_cache_size", "work_mem", "autovacuum"]
-    query = "SELECT string_agg(name || '=' || current_setting(name), ', ') FROM unnest(%r::text[]) AS name"
-    sql = query.replace("%r", "'{" + ",".join(names) + "}'")
+    sql = (
+        "SELECT string_agg(name || '=' || current_setting(name), ', ') FROM unnest("
+        "ARRAY['shared_buffers', 'effective_cache_size', 'work_mem', 'autovacuum']) AS name"
+    )
     out = subprocess.run(
         ["psql", "-h", "127.0.0.1", "-p", str(args.port), "-U", "postgres", "-Atc", sql],
         check=True, capture_output=True, text=True,
