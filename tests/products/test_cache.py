@@ -143,6 +143,16 @@ def test_a_product_edit_shows_on_the_next_call(any_cache):
     assert count() == 1
 
 
+def test_a_price_edit_shows_in_price_ranges_on_the_next_call(any_cache):
+    product = ProductFactory(price=20000)
+    ProductFactory(price=40000)
+    assert (count("price_max=30000"), count("price_min=30000")) == (1, 1)
+    product.price = 35000
+    product.save()
+    assert (count("price_max=30000"), count("price_min=30000")) == (0, 2)
+    assert count("price_min=35000&price_max=35000") == 1
+
+
 def test_vendor_and_category_changes_show_on_the_next_call(any_cache):
     product = ProductFactory()
     assert count() == 1

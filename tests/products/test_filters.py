@@ -196,6 +196,15 @@ def test_an_inactive_vendor_is_unknown(catalogue):
     assert filterset.messages == ["Usaha “toko-tutup” tidak ditemukan."]
 
 
+def one_cell(catalogue):
+    """Four more products of one cell of the cube (category, district,
+    flags), two of them at one price: a price range may start or end
+    inside a cell, or between two of its prices."""
+    for name, price in [("Kecil", 10000), ("Sedang", 25000), ("Besar", 25000), ("Jumbo", 30000)]:
+        snacks, ani = catalogue["snacks"], catalogue["ani"]
+        ProductFactory(name=f"Amplang {name}", category=snacks, vendor=ani, price=price)
+
+
 @pytest.mark.parametrize(
     "query",
     [
@@ -207,12 +216,49 @@ def test_an_inactive_vendor_is_unknown(catalogue):
         "export_ready=1&category=kerajinan",
         "category=tidak-ada&district=balikpapan-kota",
         "district=tidak-ada",
+        # With a price range: price_cube(), bounds included, between prices,
+        # outside every price, and swapped by the form.
+        "price_min=25000",
+        "price_max=25000",
+        "price_min=15001&price_max=49999",
+        "price_min=12000&price_max=12000&cert=halal",
+        "price_min=150001",
+        "price_max=11999",
+        "price_min=60000&price_max=20000&district=balikpapan-kota",
+        "price_max=60000&category=camilan&in_stock=1",
+        "price_min=20000&price_max=27000&category=camilan",
+        "price_min=10001",
+        "price_max=29999&district=balikpapan-kota",
     ],
 )
 def test_counts_from_the_cube_equal_counts_from_sql(catalogue, query):
+    one_cell(catalogue)
     for fixed in (None, catalogue["food"]):
         filterset = flt(query, category=fixed)
         assert filterset._aggregates_from_cube() == filterset._compute_aggregates()
+
+
+def test_price_cube_cells_add_up_to_the_cube(catalogue):
+    one_cell(catalogue)
+    assert sorted(filters.price_cube().cells()) == sorted(filters.cube())
+    # Every price range is the products priced within it.
+    prices = sorted(Product.objects.visible().values_list("price", flat=True))
+    for low, high in [
+        (None, None), (25000, 25000), (12001, 149999), (0, 11999), (150000, None), (None, 25000),
+        (9000, 26000), (26000, 31000), (10001, None), (None, 29999),
+    ]:  # fmt: skip
+        expected = sum((low is None or p >= low) and (high is None or p <= high) for p in prices)
+        assert sum(cell[-1] for cell in filters.price_cube().cells(low, high)) == expected, (low, high)
+
+
+def test_pages_with_a_price_range_share_one_cached_price_cube(catalogue, django_assert_max_num_queries):
+    flt("price_min=1").facets()  # reference data and the price cube
+    with django_assert_max_num_queries(0):
+        for query in ["price_min=20000", "price_max=30000&category=camilan", "price_max=99&cert=halal"]:
+            filterset = flt(query)
+            filterset.count()
+            filterset.facets()
+    assert flt("price_min=20000&category=kerajinan").count() == 2
 
 
 def test_pages_without_search_vendor_or_price_share_one_cached_cube(catalogue, django_assert_max_num_queries):
