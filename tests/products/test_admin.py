@@ -6,7 +6,9 @@ import re
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image
 
@@ -306,6 +308,53 @@ def test_changelist_queries_do_not_grow_with_products(curator_client, django_ass
     assert response.status_code == 200
     thumbnail = r'field-cover_thumbnail"><a href="[^"]+"><img class="admin-thumb" src='
     assert len(re.findall(thumbnail, response.text)) == 30
+
+
+# --- Search and counts at scale -----------------------------------------------------
+
+
+def listed(response):
+    return {product.name for product in response.context["cl"].result_list}
+
+
+def test_curator_search_finds_words_of_names_vendors_and_a_slug(curator_client, own_product, other_product):
+    sambal = ProductFactory(name="Sambal Amplang", slug="sambal-amplang-x7", vendor=other_product.vendor)
+
+    def search(q):
+        return listed(curator_client.get(reverse(CHANGELIST), {"q": q}))
+
+    assert search("amplang") == {"Amplang Ikan Pipih", "Sambal Amplang"}  # drafts too
+    assert search("AMPL pip") == {"Amplang Ikan Pipih"}  # word prefixes, every word
+    assert search("pak budi") == {"Kerupuk Udang", "Sambal Amplang"}  # the vendor's name
+    assert search(sambal.slug) == {"Sambal Amplang"}  # a pasted address's last part
+    assert search("udang amplang") == set()
+    for hostile in ["'", '"amplang', "amplang:*", "a & !b", "<script>", "%", "🙂"]:
+        response = curator_client.get(reverse(CHANGELIST), {"q": hostile})
+        assert response.status_code == 200, hostile
+
+
+def test_vendor_search_finds_only_its_own_products(vendor_client, own_product, other_product):
+    ProductFactory(name="Amplang Pak Budi", vendor=other_product.vendor)
+    response = vendor_client.get(reverse(CHANGELIST), {"q": "amplang"})
+    assert listed(response) == {"Amplang Ikan Pipih"}
+    response = vendor_client.get(reverse(CHANGELIST), {"q": other_product.slug})
+    assert listed(response) == set()
+
+
+def test_changelist_count_is_kept_until_an_edit(curator_client, other_product):
+    def counts(**params):
+        with CaptureQueriesContext(connection) as captured:
+            response = curator_client.get(reverse(CHANGELIST), params)
+        assert response.status_code == 200
+        statements = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+        return response.context["cl"].result_count, len(statements)
+
+    assert counts() == (1, 1)
+    assert counts() == (1, 0)  # kept: no COUNT of the whole table again
+    assert counts(q="udang") == (1, 1)  # one COUNT per query, no second "of M total"
+    ProductFactory(name="Udang Galah")
+    assert counts() == (2, 1)
+    assert counts(q="udang") == (2, 1)
 
 
 # --- Categories ---------------------------------------------------------------------
