@@ -16,27 +16,10 @@ for each kind of page, the median, 90th percentile and maximum in ms of
 """
 
 import argparse
-import os
 import random
 import statistics
-import sys
-import time
-import urllib.request
-from pathlib import Path
-from types import SimpleNamespace
 
-from _setup import django_setup
-from run import manage, pg_url, server_env, start_server, stop_server
-
-
-def timed(url):
-    started = time.perf_counter()
-    with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (loopback)
-        response.read()
-        status = response.status
-    if status != 200:
-        sys.exit(f"{url}: {status}")
-    return (time.perf_counter() - started) * 1000
+from _served import add_arguments, served, set_up, timed
 
 
 def kinds(rng, categories, districts, vendors, words):
@@ -69,22 +52,11 @@ def kinds(rng, categories, districts, vendors, words):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="postgresql")
-    parser.add_argument("--products", type=int, default=1_000_000)
-    parser.add_argument("--pg-name", default="umkm_bench")
-    parser.add_argument("--pg-port", type=int, default=5432)
-    parser.add_argument("--redis", default="")
-    parser.add_argument("--workdir", default="/tmp/umkm-bench")
-    parser.add_argument("--port", type=int, default=8779)
+    add_arguments(parser, port=8779)
     parser.add_argument("--count", type=int, default=25, help="requests of each kind")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    workdir = Path(args.workdir) / f"{args.db}-{args.products}"
-    database_url = f"sqlite:///{workdir / 'bench.sqlite3'}" if args.db == "sqlite" else pg_url(args)
-    env = server_env(SimpleNamespace(**vars(args), workers=2), database_url, workdir)
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    os.environ.update(env)
-    django_setup()
+    env = set_up(args)
     from products.models import Category
     from vendors.models import District, Vendor
 
@@ -95,14 +67,7 @@ def main():
     words = sorted({w for name in Vendor.objects.values_list("name", flat=True)[:5000] for w in name.split()})
     words = [w for w in words if len(w) >= 4 and w.isalpha()]
     paths = kinds(rng, categories, districts, vendors, words)
-    base = f"http://127.0.0.1:{args.port}"
-    proc = start_server(env, args)
-    try:
-        # Both workers past their first requests (imports, the cube and the
-        # reference data, statements prepared) before anything is timed.
-        for n in range(20):
-            timed(f"{base}/products/?page=2&r=warm{n}")
-            timed(f"{base}/vendors/?page=2&r=warm{n}")
+    with served(env, args) as base:
         print(f"{'page':<30}{'median ms':>10}{'p90':>8}{'max':>8}   e.g.")
         for label, make in paths.items():
             urls = [make() for _ in range(args.count)]
@@ -110,8 +75,6 @@ def main():
             p90 = times[min(len(times) - 1, int(len(times) * 0.9))]
             figures = f"{statistics.median(times):>10.1f}{p90:>8.1f}{times[-1]:>8.1f}"
             print(f"{label:<30}{figures}   {urls[0]}", flush=True)
-    finally:
-        stop_server(proc)
 
 
 if __name__ == "__main__":
