@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import F, Prefetch
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -8,7 +10,7 @@ from vendors.admin import VendorOwnedAdminMixin, admin_thumbnail
 
 from . import cache, search
 from .images import ProductImageForm
-from .models import Category, Certification, Product, ProductImage
+from .models import Category, Certification, Product, ProductImage, Status
 
 
 @admin.register(Category)
@@ -139,11 +141,20 @@ class ProductAdmin(VendorOwnedAdminMixin, admin.ModelAdmin):
     def price_display(self, obj):
         return "Rp " + f"{obj.price:,}".replace(",", ".")
 
+    def _set_status(self, queryset, status):
+        """Publish or hide the selected products: one UPDATE for any
+        selection, all or nothing (a save per product, ~1 ms each, ran past
+        the server's timeout half done for "select all" of a large
+        catalogue). The status is not in the search index: only the cached
+        catalogue is retired."""
+        with transaction.atomic():
+            count = queryset.update(status=status, updated_at=timezone.now())
+            cache.bump()  # a bulk update sends no signal
+        return count
+
     @admin.action(description=_("Tayangkan produk terpilih"), permissions=["change"])
     def publish(self, request, queryset):
-        for product in queryset:
-            product.publish()
-        count = len(queryset)
+        count = self._set_status(queryset, Status.PUBLISHED)
         self.message_user(
             request,
             ngettext("%(count)d produk ditayangkan.", "%(count)d produk ditayangkan.", count)
@@ -153,9 +164,7 @@ class ProductAdmin(VendorOwnedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Jadikan draf (sembunyikan) produk terpilih"), permissions=["change"])
     def unpublish(self, request, queryset):
-        for product in queryset:
-            product.unpublish()
-        count = len(queryset)
+        count = self._set_status(queryset, Status.DRAFT)
         self.message_user(
             request,
             ngettext("%(count)d produk dijadikan draf.", "%(count)d produk dijadikan draf.", count)

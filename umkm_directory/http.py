@@ -104,6 +104,14 @@ def catalogue_cached(name, compute, params=None):
     return get_or_compute(name, compute, params)
 
 
+def catalogue_changed():
+    """products.cache.bump() for the vendors app: a bulk write sends no save
+    signal, so its caller retires the cached catalogue itself."""
+    from products.cache import bump
+
+    bump()
+
+
 def catalogue_etag(request, *args, **kwargs):
     """The ETag of a catalogue page: it changes with the catalogue version,
     the path and query, and the language."""

@@ -212,6 +212,61 @@ def test_vendor_product_form_is_grouped_and_fills_the_slug(vendor_client):
     assert 'name="images-0-image"' in page.text  # the picture inline
 
 
+def test_select_all_publishes_every_listed_product_in_a_few_queries(curator_client, own_vendor):
+    """ "Select all" of a long list (the whole catalogue, or one vendor's
+    after an import) publishes every product of the list, by one UPDATE:
+    the queries do not grow with the selection."""
+    queries = []
+    for size in (3, 30):
+        Product.objects.all().delete()
+        ProductFactory.create_batch(size, vendor=own_vendor, status=Status.DRAFT)
+        with CaptureQueriesContext(connection) as done:
+            response = curator_client.post(
+                reverse(CHANGELIST),
+                {
+                    "action": "publish",
+                    "select_across": "1",
+                    ACTION_CHECKBOX_NAME: [Product.objects.first().pk],
+                },
+            )
+        assert response.status_code == 302
+        assert Product.objects.filter(status=Status.PUBLISHED).count() == size
+        queries.append(len(done))
+    assert queries[0] == queries[1] < 20
+
+
+def test_a_failed_action_changes_no_product(curator_client, own_vendor, monkeypatch):
+    """All or nothing: when the action fails after writing (here retiring
+    the cache fails), no product has changed."""
+    from products import cache
+
+    products = ProductFactory.create_batch(3, vendor=own_vendor, status=Status.DRAFT)
+
+    def broken():
+        raise RuntimeError("cache down")
+
+    monkeypatch.setattr(cache, "bump", broken)
+    with pytest.raises(RuntimeError):
+        curator_client.post(
+            reverse(CHANGELIST), {"action": "publish", ACTION_CHECKBOX_NAME: [p.pk for p in products]}
+        )
+    assert not Product.objects.filter(status=Status.PUBLISHED).exists()
+
+
+def test_unpublishing_through_the_action_hides_the_product_on_the_next_request(curator_client, other_product):
+    public = Client()
+    for _ in range(3):  # a page is kept in the cache once asked twice
+        assert public.get(other_product.get_absolute_url()).status_code == 200
+        assert other_product.name in public.get(reverse("products:list")).text
+
+    curator_client.post(
+        reverse(CHANGELIST), {"action": "unpublish", ACTION_CHECKBOX_NAME: [other_product.pk]}
+    )
+
+    assert public.get(other_product.get_absolute_url()).status_code == 404
+    assert other_product.name not in public.get(reverse("products:list")).text
+
+
 # --- Curators -----------------------------------------------------------------------
 
 

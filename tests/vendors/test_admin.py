@@ -6,6 +6,8 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import (
@@ -310,10 +312,59 @@ def test_deactivating_through_the_action_hides_the_products_on_the_next_request(
     from tests.factories import ProductFactory
 
     product = ProductFactory(vendor=own_vendor, name="Amplang Ikan Belida")
-    assert client.get(product.get_absolute_url()).status_code == 200
-    assert "Amplang Ikan Belida" in client.get(reverse("products:list")).text  # now cached
+    for _ in range(3):  # a page is kept in the cache once asked twice
+        assert client.get(product.get_absolute_url()).status_code == 200
+        assert "Amplang Ikan Belida" in client.get(reverse("products:list")).text
 
     curator_client.post(reverse(VENDORS), {"action": "deactivate", ACTION_CHECKBOX_NAME: [own_vendor.pk]})
 
     assert client.get(product.get_absolute_url()).status_code == 404
     assert "Amplang Ikan Belida" not in client.get(reverse("products:list")).text
+
+
+def test_select_all_deactivates_every_listed_vendor_and_hides_their_products_in_a_few_queries(curator_client):
+    """ "Select all" of a long list of vendors (the city's register after an
+    import) changes them all by a few statements: the queries do not grow
+    with the selection, and every product of theirs leaves the catalogue."""
+    from products.models import Product
+    from tests.factories import ProductFactory
+
+    queries = []
+    for size in (2, 20):
+        Vendor.objects.all().delete()
+        vendors = VendorFactory.create_batch(size)
+        for vendor in vendors:
+            ProductFactory(vendor=vendor)
+        with CaptureQueriesContext(connection) as done:
+            response = curator_client.post(
+                reverse(VENDORS),
+                {"action": "deactivate", "select_across": "1", ACTION_CHECKBOX_NAME: [vendors[0].pk]},
+            )
+        assert response.status_code == 302
+        assert not Vendor.objects.filter(active=True).exists()
+        assert not Product.objects.visible().exists()
+        queries.append(len(done))
+    assert queries[0] == queries[1] < 20
+
+
+def test_a_failed_vendor_action_changes_no_vendor(curator_client, monkeypatch):
+    """All or nothing: when the action fails after writing (here retiring
+    the cache fails), no vendor nor product has changed."""
+    from products import cache
+    from products.models import Product
+    from tests.factories import ProductFactory
+
+    vendors = VendorFactory.create_batch(3)
+    for vendor in vendors:
+        ProductFactory(vendor=vendor)
+
+    def broken():
+        raise RuntimeError("cache down")
+
+    monkeypatch.setattr(cache, "bump", broken)
+    with pytest.raises(RuntimeError):
+        curator_client.post(
+            reverse(VENDORS), {"action": "deactivate", ACTION_CHECKBOX_NAME: [v.pk for v in vendors]}
+        )
+    assert Vendor.objects.filter(active=True).count() == 3
+    assert Product.objects.visible().count() == 3
