@@ -663,25 +663,38 @@ class ProductFilter(django_filters.FilterSet):
 
 # The flags a product may have, as bits of a cube cell.
 CUBE_BITS = {code: 1 << i for i, code in enumerate([*CERTIFICATIONS, "export_ready", "in_stock"])}
+# The product columns cube() reads: the visibility rule's, its keys' and
+# its flags' (flag_bits()). An edit changing none of them changes no count.
+CUBE_COLUMNS = (
+    "status",
+    "category_visible",
+    "vendor_active",
+    "category_id",
+    "district_id",
+    "availability",
+    *CERTIFICATIONS,
+    "export_ready",
+)
 
 
 def cube():
     """The visible catalogue counted by (category, district, flags): a list
     of (category_id, district_id, bits, count) cells, one GROUP BY over the
     visible products (the district is the product's copy of its vendor's,
-    so no vendor is joined), cached under the catalogue version.
+    so no vendor is joined), cached under the version of the counts
+    (cache.counts_version()), which only edits that may change a count move.
 
     Its size depends on the number of categories and districts, not of
     products; every count of a request without search text, vendor or price
     (category pages, districts, certifications, sort orders, deep pages) is
     summed from it, so those pages cost no aggregate query at all (with a
-    price range: price_cube()). After an edit, one process computes it
-    while the others wait for it (``once``)."""
+    price range: price_cube()). After such an edit, one process computes
+    it while the others wait for it (``once``)."""
 
     def compute():
         return [tuple(row) for row in _counted("category_id", "district_id", "bits").order_by()]
 
-    return cache.get_or_compute("cube", compute, once=True)
+    return cache.get_or_compute("cube", compute, once=True, catalogue_version=cache.counts_version())
 
 
 def _counted(*keys):

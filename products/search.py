@@ -261,8 +261,9 @@ def reindex(product_ids=None, *, fold=True):
     the written products waiting for the postings, for ``fold_waiting()``
     once at the end."""
     backend = _backend()
-    # Cached search candidates (and counts) follow the index.
-    cache.bump()
+    # Cached searches follow the index; the catalogue's counts (the cube)
+    # do not read it: whoever changes what they count bumps them.
+    cache.bump(counts=False)
     with transaction.atomic():
         if product_ids is None:
             backend.rebuild()

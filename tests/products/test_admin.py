@@ -267,6 +267,23 @@ def test_unpublishing_through_the_action_hides_the_product_on_the_next_request(c
     assert other_product.name not in public.get(reverse("products:list")).text
 
 
+def test_a_price_edit_in_the_form_shows_at_once_and_keeps_the_counts(vendor_client, own_vendor):
+    """The edit vendors make most: the new price is on the next public page,
+    whose counts come from the catalogue's cube as it was (no GROUP BY)."""
+    product = ProductFactory(vendor=own_vendor, price=20000)
+    public = Client()
+    assert "Rp 20.000" in public.get(reverse("products:list")).text
+
+    page = vendor_client.get(change_url(product))
+    response = vendor_client.post(change_url(product), admin_form_data(page, price="27500"))
+    assert response.status_code == 302
+
+    with CaptureQueriesContext(connection) as done:
+        text = public.get(reverse("products:list")).text
+    assert "Rp 27.500" in text and "Rp 20.000" not in text
+    assert not any("GROUP BY" in q["sql"] for q in done.captured_queries)
+
+
 # --- Curators -----------------------------------------------------------------------
 
 

@@ -203,3 +203,81 @@ def test_category_tiles_count_products_with_subcategories(any_cache):
 
     assert [(t.name, t.count) for t in tiles] == [("Makanan", 2), ("Kerajinan", 0)]
     assert tiles[0].url == "/categories/makanan/"
+
+
+def _cube_queries(query=""):
+    """How many GROUP BY queries a count makes (the cube's, when it must be computed)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as done:
+        result = count(query)
+    return result, sum("GROUP BY" in q["sql"] for q in done.captured_queries)
+
+
+def test_an_edit_that_changes_no_count_keeps_the_cube(any_cache):
+    """A price, name or description saved (the admin's form: a whole save in
+    a transaction) changes no count: the next page's counts come from the
+    cube already computed, and the new price counts in price ranges at once."""
+    product = ProductFactory(price=20000, halal=False)
+    assert _cube_queries() == (1, 1)
+    with transaction.atomic():
+        edited = Product.objects.get(pk=product.pk)
+        edited.price, edited.name, edited.description = 25000, "Amplang Baru", "Renyah."
+        edited.save()
+    assert _cube_queries() == (1, 0)
+    assert count("price_min=25000") == 1
+    Product.objects.get(pk=product.pk).save(update_fields=["price"])
+    assert _cube_queries("cert=halal") == (0, 0)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"halal": True},
+        {"availability": "soldout"},
+        {"status": Status.DRAFT},
+        {"category": "other"},
+        {"vendor": "other"},
+    ],
+    ids=["flag", "availability", "status", "category", "vendor"],
+)
+def test_an_edit_of_what_is_counted_shows_in_the_counts_on_the_next_call(any_cache, change):
+    from vendors.models import District
+
+    product = ProductFactory(halal=False, availability="ready")
+    other_category = CategoryFactory(slug="lain")
+    other_vendor = VendorFactory(district=District.objects.create(slug="kota-lain", name="Kota Lain"))
+    queries = ["", "cert=halal", "in_stock=1", "category=lain", "district=kota-lain"]
+    before = [count(query) for query in queries]
+    with transaction.atomic():
+        edited = Product.objects.get(pk=product.pk)
+        for field, value in change.items():
+            if value == "other":
+                value = {"category": other_category, "vendor": other_vendor}[field]
+            setattr(edited, field, value)
+        edited.save()
+    after = [count(query) for query in queries]
+    assert after != before
+    expected = [ProductFilter(QueryDict(query)).qs.count() for query in queries]
+    assert after == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_whole_save_outside_a_transaction_retires_the_cube(any_cache):
+    """Without the transaction (and its row lock) the stored columns are not
+    compared: the counts are computed again, whatever changed."""
+    product = ProductFactory()
+    assert _cube_queries() == (1, 1)
+    product.price += 1000
+    product.save()
+    assert _cube_queries() == (1, 1)
+
+
+def test_a_picture_changes_no_count(any_cache, tmp_path, settings):
+    from products.models import ProductImage
+
+    product = ProductFactory()
+    assert _cube_queries() == (1, 1)
+    ProductImage.objects.create(product=product, image="products/x.jpg", width=10, height=10)
+    assert _cube_queries() == (1, 0)
