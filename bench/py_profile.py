@@ -31,6 +31,12 @@ def main():
     parser.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"])
     parser.add_argument("--callers", default="", help="also print who calls functions matching this")
     parser.add_argument("--slowest", type=int, default=0, help="also print the N slowest timed requests")
+    parser.add_argument(
+        "--bump-every",
+        type=int,
+        default=0,
+        help="retire the cache as an edit does (products.cache.bump()) before every N-th request",
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("DEBUG", "0")
@@ -40,11 +46,18 @@ def main():
     django_setup(quiet=True)
     from django.core.handlers.wsgi import WSGIHandler
 
+    from products import cache
+
     app = WSGIHandler()
+    asked = 0
     with open(args.paths) as handle:
         paths = [line.strip() for line in handle if line.strip()]
 
     def call(path):
+        nonlocal asked
+        asked += 1
+        if args.bump_every and asked % args.bump_every == 0:
+            cache.bump()
         route, _, query = path.partition("?")
         environ = {
             "REQUEST_METHOD": "GET",

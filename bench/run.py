@@ -31,6 +31,9 @@ so a change in the machine's load during the run moves both sides of a ratio
 together; the first row is the ceiling measured on its own for --duration.
 Before the rows the database's files are read once into the operating
 system's file cache, as a running server has them (--no-prewarm: not).
+--edits-every S: during the rows, a product is saved every S seconds as the
+admin saves it (bench/_editor.py; the values unchanged), each save retiring
+every cached page and count: the site while vendors edit.
 Needs `wrk` (Debian: apt-get install wrk).
 """
 
@@ -374,6 +377,27 @@ def stop_server(proc):
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def start_editor(env, args):
+    """bench/_editor.py, saving a random product every ``--edits-every``
+    seconds through the server's database and cache, or None."""
+    if not args.edits_every:
+        return None
+    editor = ROOT / "bench" / "_editor.py"
+    return subprocess.Popen(
+        [PYTHON, str(editor), str(args.edits_every)], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+
+
+def stop_editor(editor):
+    """(edits made, mean ms a save) of a running editor, stopped."""
+    if editor is None:
+        return None
+    editor.terminate()
+    out, _err = editor.communicate(timeout=30)
+    count, mean = out.split()
+    return int(count), float(mean)
+
+
 def worker_rss_mb(proc):
     """Resident memory of each gunicorn worker (children of the master), in MB:
     (all of it, its anonymous part). The difference is file-backed: shared
@@ -446,6 +470,13 @@ def main():
     parser.add_argument(
         "--ceiling-seconds", type=int, default=5, help="seconds of ceiling before and after each row"
     )
+    parser.add_argument(
+        "--edits-every",
+        type=float,
+        default=0,
+        help="seconds between admin-style saves of a random product during the rows (0: none):"
+        " the site while vendors edit, every save retiring the cached catalogue",
+    )
     parser.add_argument("--seed-only", action="store_true", help="create and seed the database, then stop")
     parser.add_argument(
         "--no-prewarm",
@@ -494,11 +525,13 @@ def main():
 
     proc = start_server(env, args)
     rows = []
+    editor = edits = None
     try:
         order = ["ceiling", "search", "browse", "product", "vendor", "home", "mix"]
         if args.only:
             order = ["ceiling"] + [w for w in args.only.split(",") if w != "ceiling"]
         wrk(args, paths["ceiling"], 3)  # warm up the workers
+        editor = start_editor(env, args)
         for name in order:
             if name == "mix" and args.warmup:
                 # The mix measures a site in its steady state, caches warm.
@@ -519,6 +552,8 @@ def main():
             rows.append((name, row))
         rss = worker_rss_mb(proc)
     finally:
+        if editor is not None:
+            edits = stop_editor(editor)
         stop_server(proc)
 
     print(
@@ -527,6 +562,9 @@ def main():
         f"(ceiling {args.ceiling_seconds} s before and after each; "
         f"cold rows after {args.row_warmup} s of warm-up on other URLs)"
     )
+    if edits is not None:
+        count, mean = edits
+        print(f"edits: a product saved every {args.edits_every:g} s, {count} in all ({mean:.1f} ms a save)")
     if seed_seconds is not None:
         print(f"seed_demo: {seed_seconds:.1f} s")
     print(
@@ -562,6 +600,7 @@ def main():
                 "args": vars(args),
                 "server": server,
                 "seed_seconds": seed_seconds,
+                "edits": edits,
                 "rows": dict(rows),
                 "rss_mb": rss,
             },
