@@ -173,6 +173,19 @@ def vendor_client(client, own_vendor):
 
 
 @pytest.fixture
+def break_bump(monkeypatch):
+    """A function making products.cache.bump() raise from then on, as a
+    cache that is down would: for checking that a write failing after its
+    UPDATE leaves nothing behind."""
+    from products import cache
+
+    def broken(counts=True):
+        raise RuntimeError("cache down")
+
+    return lambda: monkeypatch.setattr(cache, "bump", broken)
+
+
+@pytest.fixture
 def curator_client(client):
     """The test client logged in as a curator."""
     from tests.factories import curator_user

@@ -347,21 +347,16 @@ def test_select_all_deactivates_every_listed_vendor_and_hides_their_products_in_
     assert queries[0] == queries[1] < 20
 
 
-def test_a_failed_vendor_action_changes_no_vendor(curator_client, monkeypatch):
+def test_a_failed_vendor_action_changes_no_vendor(curator_client, break_bump):
     """All or nothing: when the action fails after writing (here retiring
     the cache fails), no vendor nor product has changed."""
-    from products import cache
     from products.models import Product
     from tests.factories import ProductFactory
 
     vendors = VendorFactory.create_batch(3)
     for vendor in vendors:
         ProductFactory(vendor=vendor)
-
-    def broken():
-        raise RuntimeError("cache down")
-
-    monkeypatch.setattr(cache, "bump", broken)
+    break_bump()
     with pytest.raises(RuntimeError):
         curator_client.post(
             reverse(VENDORS), {"action": "deactivate", ACTION_CHECKBOX_NAME: [v.pk for v in vendors]}
