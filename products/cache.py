@@ -138,13 +138,7 @@ def version_and(*keys):
     shared cache's tracked copy when it keeps one (Redis:
     umkm_directory.redis_cache, no round trip while no one wrote it);
     ``keys`` on every call, one round trip when there are any."""
-    current = getattr(_request, "version", None)
-    if current is None:
-        get_tracked = getattr(cache, "get_tracked", cache.get)
-        current = _read_version(get_tracked(VERSION_KEY))
-        if getattr(_request, "active", False):
-            _request.version = current
-    return current, (cache.get_many(keys) if keys else {})
+    return _for_request(VERSION_KEY, "version"), (cache.get_many(keys) if keys else {})
 
 
 def counts_version():
@@ -154,12 +148,19 @@ def counts_version():
     description or pictures saved), so the cube, ~0.2 s of the database at
     1,000,000 products, outlives the edits vendors make most. Read once per
     request, as version() is."""
-    current = getattr(_request, "counts", None)
+    return _for_request(COUNTS_KEY, "counts")
+
+
+def _for_request(kind, attribute):
+    """The version kept under ``kind``, read once per request (kept as
+    ``_request.<attribute>`` while a request is active), from the shared
+    cache's tracked copy when it keeps one."""
+    current = getattr(_request, attribute, None)
     if current is None:
         get_tracked = getattr(cache, "get_tracked", cache.get)
-        current = _read_version(get_tracked(COUNTS_KEY), COUNTS_KEY)
+        current = _read_version(get_tracked(kind), kind)
         if getattr(_request, "active", False):
-            _request.counts = current
+            setattr(_request, attribute, current)
     return current
 
 
