@@ -32,7 +32,7 @@ import tempfile
 from argparse import Namespace
 from pathlib import Path
 
-from run import log, server_env, start_server, stop_server, wrk
+from run import log, machine, server_env, start_server, stop_server, wrk
 
 SITES = ("large", "small")
 
@@ -116,6 +116,7 @@ def main():
                 name: slices(target["workdir"] / f"urls-{name}.txt", args.pairs, folder) for name in rows
             }
         log(", ".join(f"{t['products']} products on port {t['args'].port}" for t in sites.values()))
+        print(f"machine: {machine()}")
         results = {name: [] for name in rows}
         print(f"{'pair':<6}{'row':<10}{'large':>8}{'small':>8}{'quotient':>10}", flush=True)
         for number in range(args.pairs):

@@ -398,6 +398,20 @@ def stop_editor(editor):
     return int(count), float(mean)
 
 
+def machine():
+    """The CPU model, its count and the memory of this machine: ratios move
+    from one machine to another (docs/performance.md), so each run says
+    where it ran."""
+    cpuinfo, meminfo = Path("/proc/cpuinfo"), Path("/proc/meminfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "?")
+    memory = ""
+    if meminfo.exists():
+        total = meminfo.read_text().split("MemTotal:", 1)[1].split()[0]
+        memory = f", {int(total) / 2**20:.0f} GB"
+    return f"{model}, {os.cpu_count()} CPUs{memory}"
+
+
 def worker_rss_mb(proc):
     """Resident memory of each gunicorn worker (children of the master), in MB:
     (all of it, its anonymous part). The difference is file-backed: shared
@@ -562,6 +576,7 @@ def main():
         f"(ceiling {args.ceiling_seconds} s before and after each; "
         f"cold rows after {args.row_warmup} s of warm-up on other URLs)"
     )
+    print(f"machine: {machine()}")
     if edits is not None:
         count, mean = edits
         print(f"edits: a product saved every {args.edits_every:g} s, {count} in all ({mean:.1f} ms a save)")
@@ -599,6 +614,7 @@ def main():
             {
                 "args": vars(args),
                 "server": server,
+                "machine": machine(),
                 "seed_seconds": seed_seconds,
                 "edits": edits,
                 "rows": dict(rows),
