@@ -32,7 +32,8 @@ import tempfile
 from argparse import Namespace
 from pathlib import Path
 
-from run import log, machine, server_env, start_server, stop_server, wrk
+import psycopg
+from run import PREWARM, SIZES, log, machine, server_env, start_server, stop_server, wrk
 
 SITES = ("large", "small")
 
@@ -46,14 +47,30 @@ def site(args, which):
         port=args.port + (0 if which == "large" else 1),
         workers=args.workers,
         connections=args.connections,
-        pg_port=5432,
+        pg_port=args.pg_port,
         pg_name=getattr(args, f"{which}_db"),
         redis=getattr(args, f"{which}_redis"),
     )
-    url = f"postgres://postgres@127.0.0.1:5432/{options.pg_name}"
+    url = f"postgres://postgres@127.0.0.1:{args.pg_port}/{options.pg_name}"
     env = server_env(options, url, workdir)
     env["CACHE_KEY_PREFIX"] = f"bench-{which}-{secrets.token_hex(4)}"
-    return {"name": which, "products": products, "workdir": workdir, "args": options, "env": env}
+    return {"name": which, "products": products, "workdir": workdir, "args": options, "env": env, "url": url}
+
+
+def prewarm(url):
+    """Read a database's files into the operating system's file cache, and
+    into the shared buffers too where they hold it all, as bench/run.py
+    does before its rows (this machine drops its file cache, ~10 MB/s when
+    idle: a 1M row would measure reads from disk); returns what it says."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        total, buffers = connection.execute(SIZES).fetchone()
+        blocks = connection.execute(PREWARM, ["read"]).fetchone()[0]
+        where = "the file cache"
+        if total < buffers * 0.9:
+            connection.execute(PREWARM, ["buffer"])
+            where += " and the shared buffers"
+    return f"{int(blocks) * 8192 / 2**20:.0f} MB read into {where}"
 
 
 def slices(path, count, folder):
@@ -97,6 +114,9 @@ def main():
         "--port", type=int, default=8781, help="the large site's; the small one's is the next"
     )
     parser.add_argument("--workdir", default="/tmp/umkm-bench", help="bench/run.py's work folder")
+    parser.add_argument(
+        "--pg-port", type=int, default=5432, help="5433: bench/pg_server.py's server, tuned per deploy.md"
+    )
     args = parser.parse_args()
     rows = [name for name in args.rows.split(",") if name]
 
@@ -105,6 +125,7 @@ def main():
     folder = tempfile.mkdtemp(prefix="umkm-interleaved-")
     try:
         for target in sites.values():
+            log(f"{target['products']} products: {prewarm(target['url'])}")
             servers.append(start_server(target["env"], target["args"]))
             ceiling = target["workdir"] / "urls-ceiling.txt"
             wrk(target["args"], ceiling, 3)  # the workers' first requests
