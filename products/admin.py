@@ -1,14 +1,14 @@
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import F, Prefetch
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from umkm_directory.http import update_catalogue
 from vendors.admin import VendorOwnedAdminMixin, admin_thumbnail
 
-from . import cache, search
+from . import search
 from .images import ProductImageForm
 from .models import Category, Certification, Product, ProductImage, Status
 
@@ -141,21 +141,12 @@ class ProductAdmin(VendorOwnedAdminMixin, admin.ModelAdmin):
     def price_display(self, obj):
         return "Rp " + f"{obj.price:,}".replace(",", ".")
 
-    @staticmethod
-    def _update(queryset, **fields):
-        """Set ``fields`` on the selected products: one UPDATE for any
-        selection, all or nothing with the cache's bump (a save per product,
-        ~1 ms each, ran past the server's timeout half done for "select
-        all" of a large catalogue). Neither status nor featured is in the
-        search index: only the cached catalogue is retired."""
-        with transaction.atomic():
-            count = queryset.update(**fields)
-            cache.bump()  # a bulk update sends no signal
-        return count
-
+    # The actions below: one UPDATE for any selection, all or nothing
+    # (update_catalogue()). Neither status nor featured is in the search
+    # index: only the cached catalogue is retired.
     @admin.action(description=_("Tayangkan produk terpilih"), permissions=["change"])
     def publish(self, request, queryset):
-        count = self._update(queryset, status=Status.PUBLISHED, updated_at=timezone.now())
+        count = update_catalogue(queryset, status=Status.PUBLISHED, updated_at=timezone.now())
         self.message_user(
             request,
             ngettext("%(count)d produk ditayangkan.", "%(count)d produk ditayangkan.", count)
@@ -165,7 +156,7 @@ class ProductAdmin(VendorOwnedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Jadikan draf (sembunyikan) produk terpilih"), permissions=["change"])
     def unpublish(self, request, queryset):
-        count = self._update(queryset, status=Status.DRAFT, updated_at=timezone.now())
+        count = update_catalogue(queryset, status=Status.DRAFT, updated_at=timezone.now())
         self.message_user(
             request,
             ngettext("%(count)d produk dijadikan draf.", "%(count)d produk dijadikan draf.", count)
@@ -175,7 +166,7 @@ class ProductAdmin(VendorOwnedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Jadikan produk unggulan"), permissions=["feature"])
     def feature(self, request, queryset):
-        count = self._update(queryset, featured=True)
+        count = update_catalogue(queryset, featured=True)
         self.message_user(
             request,
             ngettext("%(count)d produk dijadikan unggulan.", "%(count)d produk dijadikan unggulan.", count)
@@ -185,7 +176,7 @@ class ProductAdmin(VendorOwnedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Batalkan status unggulan"), permissions=["feature"])
     def unfeature(self, request, queryset):
-        count = self._update(queryset, featured=False)
+        count = update_catalogue(queryset, featured=False)
         self.message_user(
             request,
             ngettext("%(count)d produk tidak lagi unggulan.", "%(count)d produk tidak lagi unggulan.", count)

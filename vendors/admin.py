@@ -4,7 +4,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.core.paginator import Paginator
-from django.db import models, transaction
+from django.db import models
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from umkm_directory.http import catalogue_cached, catalogue_changed
+from umkm_directory.http import catalogue_cached, update_catalogue
 from umkm_directory.pictures import LogoField
 
 from .accounts import accounts_manageable_by
@@ -233,14 +233,8 @@ class VendorAdmin(VendorOwnedAdminMixin, admin.ModelAdmin):
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def _set_flag(self, request, queryset, message, **flags):
-        # One UPDATE for any selection (QuerySet.update keeps the products'
-        # copies of ``active`` right), all or nothing, and the cached
-        # catalogue retired: a save per vendor cost ~6 ms with its signals,
-        # so "select all" of the city's 47,000 vendors ran past the server's
-        # timeout half done (docs/performance.md, fifteenth session).
-        with transaction.atomic():
-            count = queryset.update(**flags, updated_at=timezone.now())
-            catalogue_changed()
+        # VendorQuerySet.update keeps the products' copies of ``active`` right.
+        count = update_catalogue(queryset, **flags, updated_at=timezone.now())
         self.message_user(request, message(count) % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("Tandai terverifikasi"), permissions=["verify"])
