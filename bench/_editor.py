@@ -2,8 +2,9 @@
 """The admin's edits during a benchmark run (bench/run.py --edits-every S):
 every S seconds, a random visible product saved as the admin's form saves
 it (``Product.save()``, its signals: the search index written, the
-catalogue version bumped, so every cached page and count is retired). The
-values are saved as they are, so the database stays as seeded. Runs with
+catalogue version bumped, so every cached page is retired; the counts
+version stays, as no counted column changed). The values are saved as
+they are, so the database stays as seeded. Runs with
 the server's environment (its database and cache, its key prefix); on
 SIGTERM prints the number of edits made and the mean time of a save.
 

@@ -33,7 +33,8 @@ Before the rows the database's files are read once into the operating
 system's file cache, as a running server has them (--no-prewarm: not).
 --edits-every S: during the rows, a product is saved every S seconds as the
 admin saves it (bench/_editor.py; the values unchanged), each save retiring
-every cached page and count: the site while vendors edit.
+every cached page (the counts stay: no count changed): the site while
+vendors edit.
 Needs `wrk` (Debian: apt-get install wrk).
 """
 
@@ -489,7 +490,7 @@ def main():
         type=float,
         default=0,
         help="seconds between admin-style saves of a random product during the rows (0: none):"
-        " the site while vendors edit, every save retiring the cached catalogue",
+        " the site while vendors edit, every save retiring the cached pages",
     )
     parser.add_argument("--seed-only", action="store_true", help="create and seed the database, then stop")
     parser.add_argument(
@@ -576,7 +577,8 @@ def main():
         f"(ceiling {args.ceiling_seconds} s before and after each; "
         f"cold rows after {args.row_warmup} s of warm-up on other URLs)"
     )
-    print(f"machine: {machine()}")
+    where = machine()
+    print(f"machine: {where}")
     if edits is not None:
         count, mean = edits
         print(f"edits: a product saved every {args.edits_every:g} s, {count} in all ({mean:.1f} ms a save)")
@@ -614,7 +616,7 @@ def main():
             {
                 "args": vars(args),
                 "server": server,
-                "machine": machine(),
+                "machine": where,
                 "seed_seconds": seed_seconds,
                 "edits": edits,
                 "rows": dict(rows),
