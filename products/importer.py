@@ -1038,10 +1038,16 @@ def import_catalogue(
             vendors=stream("vendors", _vendor_spec()),
             products=stream("products", _product_spec()),
             batch_size=batch_size,
+            reindex=not first_load,
             progress=progress,
         )
         if dry_run:
             transaction.set_rollback(True)
+        elif first_load:
+            # Every product is this import's: the search index is built once
+            # from all of them, its indexes after its rows, not grown batch
+            # by batch (docs/performance-history.md, seventeenth session).
+            search.reindex()
         else:
             # The batches' products are folded into the search's postings
             # once, not batch by batch (each fold rewrites a bucket's arrays).

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from products import cache as catalogue_cache
 from products import search
@@ -147,6 +148,33 @@ def test_imported_products_are_found_by_search(files):
     import_catalogue(**files)
     found = search.matching(Product.objects.visible(), "amplang tenggiri")
     assert found.count() == 30
+
+
+def test_a_later_import_keeps_search_in_step_with_what_it_writes(files, tmp_path):
+    """A first load builds the search index once at its end; an import into
+    a filled catalogue indexes what it writes as it goes: a renamed product
+    is found by its new name only, a new one at once."""
+    import_catalogue(**files)
+    rows = [product_row(n) for n in range(30)]
+    rows[4] = product_row(4, name="Lempok Durian Spesial")
+    rows.append(product_row(30, name="Kerupuk Kepiting Pedas"))
+    import_catalogue(products=write_csv(tmp_path / "products-2.csv", PRODUCT_HEADER, rows))
+
+    visible = Product.objects.visible()
+    assert list(search.matching(visible, "lempok").values_list("slug", flat=True)) == ["produk-4"]
+    assert list(search.matching(visible, "kepiting").values_list("slug", flat=True)) == ["produk-30"]
+    assert search.matching(visible, "amplang tenggiri").count() == 29
+
+
+@pytest.mark.backend("postgresql")
+def test_a_first_load_leaves_no_product_waiting_for_the_search_postings(files):
+    import_catalogue(**files)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM products_search_dirty")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("SELECT count(*) FROM products_search")
+        assert cursor.fetchone()[0] == 30
+    assert search.matching(Product.objects.visible(), "tenggiri").count() == 30
 
 
 def test_importing_the_same_files_again_changes_nothing(files):
