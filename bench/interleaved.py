@@ -36,7 +36,7 @@ from argparse import Namespace
 from pathlib import Path
 
 import psycopg
-from run import PREWARM, SIZES, log, machine, server_env, start_server, stop_server, wrk
+from run import log, machine, prewarm_postgresql, server_env, start_server, stop_server, wrk
 
 SITES = ("large", "small")
 
@@ -65,19 +65,14 @@ def prewarm(url):
     into the shared buffers too where they hold it all, as bench/run.py
     does before its rows (this machine drops its file cache, ~10 MB/s when
     idle: a 1M row would measure reads from disk); returns what it says."""
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
-        total, buffers = connection.execute(SIZES).fetchone()
-        blocks = connection.execute(PREWARM, ["read"]).fetchone()[0]
-        where = "the file cache"
-        if total < buffers * 0.9:
-            connection.execute(PREWARM, ["buffer"])
-            where += " and the shared buffers"
-    return f"{int(blocks) * 8192 / 2**20:.0f} MB read into {where}"
+    with psycopg.connect(url, autocommit=True) as connection, connection.cursor() as cursor:
+        size, where = prewarm_postgresql(cursor)
+    return f"{size / 2**20:.0f} MB read into {where}"
 
 
 def slices(path, count, folder):
-    """``count`` files, each holding its own consecutive part of ``path``'s lines."""
+    """``count`` files, each holding its own consecutive part of ``path``'s
+    lines, as (file, number of lines)."""
     lines = [line for line in path.read_text().splitlines() if line]
     size = len(lines) // count
     if size < 200:
@@ -86,19 +81,21 @@ def slices(path, count, folder):
     for number in range(count):
         part = Path(folder) / f"{path.parent.name}-{path.stem}-{number}.txt"
         part.write_text("\n".join(lines[number * size : (number + 1) * size]) + "\n")
-        files.append(part)
+        files.append((part, size))
     return files
 
 
-def burst(args, target, paths, ceiling):
-    """One measured burst: its ratio to the ceilings around it. Exits on an
+def burst(args, target, part, ceiling):
+    """One measured burst over ``part`` (one of slices(): a file of paths and
+    its number of lines): its ratio to the ceilings around it. Exits on an
     error or a non-2xx response; warns when the slice ran out."""
+    paths, size = part
     before = wrk(target["args"], ceiling, args.ceiling_seconds)
     row = wrk(target["args"], paths, args.burst)
     after = wrk(target["args"], ceiling, args.ceiling_seconds)
     if row["non2xx"] + row["errors"] + before["non2xx"] + after["non2xx"]:
         sys.exit(f"errors or non-2xx responses in {paths.name} ({target['products']} products)")
-    if row["requests"] > len(paths.read_text().split()):
+    if row["requests"] > size:
         log(f"{paths.name}: {row['requests']} requests, more than its paths: some were asked again")
     return row["rps"] / ((before["rps"] + after["rps"]) / 2)
 

@@ -150,18 +150,24 @@ def prewarm(env):
         from django.db import connection  # Django is set up: make_urls() ran first
 
         with connection.cursor() as cursor:
-            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
-            cursor.execute(SIZES)
-            total, buffers = (int(n) for n in cursor.fetchone())
-            cursor.execute(PREWARM, ["read"])
-            size = int(cursor.fetchone()[0]) * 8192
-            if total < buffers * 0.9:
-                cursor.execute(PREWARM, ["buffer"])
-                where = "the file cache and the shared buffers"
-            else:
-                where = "the file cache"
+            size, where = prewarm_postgresql(cursor)
     seconds = time.perf_counter() - started
     log(f"  database read into {where}: {size / 2**20:.0f} MB in {seconds:.1f} s")
+
+
+def prewarm_postgresql(cursor):
+    """prewarm() on PostgreSQL, through ``cursor`` (Django's or psycopg's):
+    the database's files read into the file cache, and into the shared
+    buffers where they hold it all. Returns the bytes read and where to."""
+    cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+    cursor.execute(SIZES)
+    total, buffers = (int(n) for n in cursor.fetchone())
+    cursor.execute(PREWARM, ["read"])
+    size = int(cursor.fetchone()[0]) * 8192
+    if total < buffers * 0.9:
+        cursor.execute(PREWARM, ["buffer"])
+        return size, "the file cache and the shared buffers"
+    return size, "the file cache"
 
 
 def make_urls(env, workdir, rng, count):
