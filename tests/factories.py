@@ -20,6 +20,14 @@ def product_indexes():
     return sorted((name, tuple(info["columns"] or ())) for name, info in constraints.items() if info["index"])
 
 
+def waiting(db=connection):
+    """How many products wait to be folded into the search's postings
+    (PostgreSQL), as ``db`` sees it."""
+    with db.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM products_search_dirty")
+        return cursor.fetchone()[0]
+
+
 def district(slug="balikpapan-kota"):
     """One of the districts seeded by the migration."""
     return District.objects.get(slug=slug)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from products import search
 from products.models import Product, Status
-from tests.factories import CategoryFactory, ProductFactory, VendorFactory
+from tests.factories import CategoryFactory, ProductFactory, VendorFactory, waiting
 
 pytestmark = pytest.mark.django_db
 
@@ -454,13 +454,6 @@ def postings_of(lexeme):
             [lexeme],
         )
         return cursor.fetchall()
-
-
-def waiting(db=connection):
-    """How many products wait to be folded into the postings, as ``db`` sees it."""
-    with db.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM products_search_dirty")
-        return cursor.fetchone()[0]
 
 
 @pytest.mark.backend("postgresql")
