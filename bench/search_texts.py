@@ -71,7 +71,7 @@ def main():
     # goes through every bucket of their postings (16 at 1,000,000 products,
     # one at 10,000), and most of the benchmark's new texts are two words.
     for label, several in (("one word", False), ("more words", True)):
-        part = [r for words, r in zip(timed, results) if (len(words) > 1) == several]
+        part = [r for words, r in zip(timed, results, strict=True) if (len(words) > 1) == several]
         if part:
             print(
                 f"{label:<12} {len(part)} texts, {statistics.mean(r[2] for r in part):.0f} products a text,"
